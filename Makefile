@@ -1,0 +1,35 @@
+# Two entry points a newcomer needs: `make demo` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench serve clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || ( $(PY) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV) )
+	@echo "==> installing wxrisk and its pinned dependencies into $(VENV)"
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/wxrisk demo --serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/wxrisk bench
+
+serve: $(STAMP)
+	$(BIN)/python flows/deployments.py
+
+clean:
+	rm -rf data/demo data/wxrisk.duckdb data/boards
