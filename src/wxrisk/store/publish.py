@@ -67,22 +67,29 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     tables = _existing_tables(con)
     con.execute("ATTACH ? AS snapshot", [str(tmp)])
     try:
-        for name, query in BOARD_QUERIES.items():
-            sources = {"quarantine_counts": "quarantine", "weather": "weather_hourly"}.get(name, name)
-            if sources not in tables:
-                continue
-            params = [run_id] if "$run" in query else []
-            con.execute(f"CREATE TABLE snapshot.{name} AS {query.replace('$run', '$1')}", params)
-        con.execute(
-            "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
-            [run_id, datetime.now(UTC).replace(tzinfo=None)],
-        )
-    finally:
+        _copy_run(con, run_id, tables)
+    except BaseException:
         con.execute("DETACH snapshot")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH snapshot")
     os.replace(tmp, final)
     _atomic_write_text(boards / CURRENT, json.dumps({"run_id": run_id, "file": final.name}))
     _prune(boards, keep)
     return final
+
+
+def _copy_run(con: duckdb.DuckDBPyConnection, run_id: str, tables: set[str]) -> None:
+    for name, query in BOARD_QUERIES.items():
+        source = {"quarantine_counts": "quarantine", "weather": "weather_hourly"}.get(name, name)
+        if source not in tables:
+            continue
+        params = [run_id] if "$run" in query else []
+        con.execute(f"CREATE TABLE snapshot.{name} AS {query.replace('$run', '$1')}", params)
+    con.execute(
+        "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
+        [run_id, datetime.now(UTC).replace(tzinfo=None)],
+    )
 
 
 def _prune(boards: Path, keep: int) -> None:

@@ -1,0 +1,174 @@
+"""The wxrisk flows: import, train, score, and the embedded demo end to end.
+
+Extract (import files) -> Transform (features, model) -> Load (risk, board, publication).
+Tasks open their own short DuckDB connection from the database path, so they can retry alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from wxrisk import pipeline
+from wxrisk.config import WxriskError, load_settings
+from wxrisk.store import connect
+
+
+def retry_unless_bad_input(task, task_run, state) -> bool:
+    """Retry transient failures (I/O, locks); never input the user has to fix."""
+    try:
+        state.result()
+    except WxriskError:
+        return False
+    except Exception:
+        return True
+    return False
+
+
+RETRYING = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": retry_unless_bad_input,
+            "cache_policy": NO_CACHE}
+
+
+@task(**RETRYING)
+def generate_demo_world(out_dir: str, size: str, seed: int):
+    from wxrisk.scenario import generate
+
+    return generate(Path(out_dir), seed=seed, size=size)
+
+
+@task(**RETRYING)
+def import_roads(db: str, path: str) -> str:
+    from wxrisk.roads.importer import import_roads as run
+
+    with connect(db) as con:
+        return run(con, load_settings(db), path).summary()
+
+
+@task(**RETRYING)
+def import_incidents(db: str, path: str, preset: str = "generic", mapping: str | None = None,
+                     tz: str | None = None) -> str:
+    from wxrisk.incidents.importer import import_incidents as run
+
+    with connect(db) as con:
+        return run(con, load_settings(db), path, preset=preset, mapping=mapping, tz=tz).summary()
+
+
+@task(**RETRYING)
+def import_weather(db: str, paths: list[str], kind: str = "analysis", issued: datetime | None = None) -> list[str]:
+    from wxrisk.weather.importer import import_weather as run
+
+    with connect(db) as con:
+        return [result.summary() for result in run(con, load_settings(db), paths, kind=kind, issued=issued)]
+
+
+@task(**RETRYING)
+def import_teams(db: str, path: str) -> int:
+    from wxrisk.board.dispatch import load_teams
+
+    with connect(db) as con:
+        return load_teams(con, path)
+
+
+@task(**RETRYING)
+def train_model(db: str, until: datetime | None, promote: bool) -> str:
+    from wxrisk.model.train import train_model as run
+
+    logger = get_run_logger()
+    with connect(db) as con:
+        report = run(con, load_settings(db), until=until, promote=promote, progress=logger.info)
+    logger.info("\n%s", report.table)
+    return report.version
+
+
+@task(**RETRYING)
+def plan_run(db: str, start: datetime, hours: int, model: str) -> pipeline.RunPlan:
+    with connect(db) as con:
+        return pipeline.plan_run(con, load_settings(db), start, hours, model)
+
+
+@task(**RETRYING)
+def build_feature_table(db: str, plan: pipeline.RunPlan):
+    with connect(db) as con:
+        return pipeline.build_run_features(con, plan)
+
+
+@task(cache_policy=NO_CACHE)
+def score_segment_hours(db: str, plan: pipeline.RunPlan, features):
+    return pipeline.score_features(load_settings(db), plan, features)
+
+
+@task(**RETRYING)
+def store_risk(db: str, plan: pipeline.RunPlan, scored) -> None:
+    with connect(db) as con:
+        pipeline.store_risk(con, plan, scored)
+
+
+@task(**RETRYING)
+def build_board(db: str, plan: pipeline.RunPlan, features) -> dict:
+    from wxrisk.board.build import build_board as run
+
+    with connect(db) as con:
+        return run(con, load_settings(db), plan.run_id, features)
+
+
+@task(**RETRYING)
+def publish(db: str, plan: pipeline.RunPlan, features) -> str:
+    with connect(db) as con:
+        return str(pipeline.complete_run(con, load_settings(db), plan, features))
+
+
+@flow(name="wxrisk-import", log_prints=True)
+def import_flow(db: str, roads: str | None = None, incidents: str | None = None,
+                analysis: Sequence[str] = (), forecasts: Sequence[tuple[str, datetime]] = (),
+                teams: str | None = None, preset: str = "generic") -> list[str]:
+    """Extract: roads first (incidents are matched to segments), then incidents, teams and grids."""
+    summaries: list[str] = []
+    if roads:
+        summaries.append(import_roads(db, roads))
+    if incidents:
+        summaries.append(import_incidents(db, incidents, preset=preset))
+    if teams:
+        summaries.append(f"{teams}: {import_teams(db, teams)} teams")
+    if analysis:
+        summaries += import_weather(db, list(analysis), "analysis")
+    for path, issued in forecasts:
+        summaries += import_weather(db, [path], "forecast", issued)
+    for line in summaries:
+        print(line)
+    return summaries
+
+
+@flow(name="wxrisk-train", log_prints=True)
+def train_flow(db: str, until: datetime | None = None, promote: bool = True) -> str:
+    return train_model(db, until, promote)
+
+
+@flow(name="wxrisk-score", log_prints=True)
+def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion") -> str:
+    """Transform and load one board; a failure leaves the last published board current."""
+    plan = plan_run(db, start, hours, model)
+    try:
+        features = build_feature_table(db, plan)
+        store_risk(db, plan, score_segment_hours(db, plan, features))
+        build_board(db, plan, features)
+    except Exception as exc:
+        with connect(db) as con:
+            pipeline.fail_run(con, plan, exc)
+        raise
+    print(f"published {publish(db, plan, features)}")
+    return plan.run_id
+
+
+@flow(name="wxrisk-demo", log_prints=True)
+def demo_flow(db: str, out_dir: str, size: str = "demo", seed: int = 2024) -> str:
+    """The embedded demo world end to end: generate, import, train, score, publish."""
+    world = generate_demo_world(out_dir, size, seed)
+    import_flow(db, roads=str(world.roads), incidents=str(world.incidents),
+                analysis=[str(p) for p in world.analysis],
+                forecasts=[(str(p), issued) for p, issued in world.forecasts], teams=str(world.teams))
+    train_flow(db, until=world.train_until, promote=True)
+    return score_flow(db, world.now, 72)

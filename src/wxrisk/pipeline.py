@@ -1,0 +1,216 @@
+"""The pipeline's composite steps: score a board run, and the embedded demo end to end.
+
+Each step here is plain Python; `flows/` wraps the same functions as Prefect tasks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from wxrisk.config import Settings, WxriskError
+from wxrisk.store.db import transaction
+from wxrisk.store.publish import publish_run
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """Progress sink that prints nothing."""
+
+
+def utc_naive(moment: datetime | str) -> datetime:
+    """A datetime or ISO 8601 string as a naive UTC datetime (naive input is taken as UTC)."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise WxriskError(f"{moment!r}: not an ISO 8601 time") from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def latest_forecast_issue(con: duckdb.DuckDBPyConnection, start: datetime) -> datetime | None:
+    """The newest forecast issued at or before `start` that covers `start` [UTC]."""
+    row = con.execute(
+        "SELECT max(issued_at) FROM weather_hourly WHERE kind = 'forecast' AND issued_at <= ? "
+        "AND valid_time >= ?", [start, start],
+    ).fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class WeatherChoice:
+    kind: str  # forecast | analysis
+    issued_at: datetime | None
+
+
+def choose_weather(con: duckdb.DuckDBPyConnection, start: datetime) -> WeatherChoice:
+    """Forecast when one covers the window; otherwise analysis (a hindcast board)."""
+    issued = latest_forecast_issue(con, start)
+    if issued is not None:
+        return WeatherChoice("forecast", issued)
+    has_analysis = con.execute(
+        "SELECT count(*) > 0 FROM weather_hourly WHERE kind = 'analysis' AND valid_time >= ?", [start]
+    ).fetchone()[0]
+    if not has_analysis:
+        raise WxriskError(f"no weather covers {start:%Y-%m-%dT%H:%MZ}: import a forecast or analysis first")
+    return WeatherChoice("analysis", None)
+
+
+def run_id_for(start: datetime, hours: int, weather: WeatherChoice, model_version: str) -> str:
+    """Same board inputs, same id: re-running replaces the run instead of adding one."""
+    issued = f"i{weather.issued_at:%Y%m%dT%H%M}" if weather.issued_at else "analysis"
+    return f"{start:%Y%m%dT%H%MZ}-{hours}h-{issued}-{model_version}"
+
+
+def _network_is_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT coalesce(bool_or(synthetic), FALSE) FROM segments").fetchone()[0])
+
+
+def _start_run(con, run_id: str, start: datetime, hours: int, weather: WeatherChoice, version: str) -> None:
+    with transaction(con):
+        for table in ("risk", "stretches", "stretch_measures", "dispatch", "runs"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+        con.execute(
+            "INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, weather_issued_at, "
+            "model_version, status, synthetic) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            [run_id, datetime.now(UTC).replace(tzinfo=None), start, hours, weather.kind, weather.issued_at,
+             version, _network_is_synthetic(con)],
+        )
+
+
+def _write_risk(con, run_id: str, scored: pd.DataFrame) -> None:
+    rows = scored.assign(run_id=run_id)[
+        ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en"]
+    ]
+    with transaction(con):
+        con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
+        con.register("scored_rows", rows)
+        try:
+            con.execute("INSERT INTO risk SELECT * FROM scored_rows")
+        finally:
+            con.unregister("scored_rows")
+
+
+def _finish_run(con, run_id: str, status: str, missing: list[str], message: str | None) -> None:
+    con.execute(
+        "UPDATE runs SET status = ?, missing_inputs = ?, message = ? WHERE run_id = ?",
+        [status, json.dumps(missing), message, run_id],
+    )
+
+
+def missing_inputs_of(features: pd.DataFrame, weather: WeatherChoice, start: datetime) -> list[str]:
+    """What the board should warn about: absent inputs and a stale forecast."""
+    missing = list(features.attrs.get("missing_inputs", []))
+    missing += [f"feature:{name}" for name in features.attrs.get("unavailable_features", [])]
+    if weather.kind == "analysis":
+        missing.append("forecast: none covers the window, analysis used")
+    elif weather.issued_at is not None and start - weather.issued_at > timedelta(hours=30):
+        missing.append(f"forecast: stale, issued {(start - weather.issued_at).total_seconds() / 3600:.0f} h before start")
+    return missing
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One board run's inputs, fixed before any scoring."""
+
+    run_id: str
+    start: datetime
+    hours: int
+    weather: WeatherChoice
+    model_version: str
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=self.hours)
+
+
+def plan_run(con, settings: Settings, start: datetime | str, hours: int = 72, model: str = "champion") -> RunPlan:
+    """Pick the weather and model for a board and register the run as running."""
+    from wxrisk.model.registry import load_model
+
+    start = utc_naive(start).replace(minute=0, second=0, microsecond=0)
+    version = load_model(settings, model).version
+    weather = choose_weather(con, start)
+    plan = RunPlan(run_id_for(start, hours, weather, version), start, hours, weather, version)
+    _start_run(con, plan.run_id, start, hours, weather, version)
+    return plan
+
+
+def build_run_features(con, plan: RunPlan) -> pd.DataFrame:
+    """The feature table of every segment-hour of the run's window."""
+    from wxrisk.features import build_features
+
+    features = build_features(con, plan.start, plan.end, plan.weather.kind, plan.weather.issued_at)
+    if features.empty:
+        raise WxriskError(f"no segment has weather for {plan.start:%Y-%m-%dT%H:%MZ} + {plan.hours} h")
+    return features
+
+
+def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) -> pd.DataFrame:
+    """Calibrated risk, drivers in words and tier per segment-hour."""
+    from wxrisk.board.tiers import assign_tiers
+    from wxrisk.model.predict import predict_risk
+    from wxrisk.model.registry import load_model
+
+    scored = predict_risk(load_model(settings, plan.model_version), features)
+    scored["tier"] = assign_tiers(scored, features).to_numpy()
+    return scored
+
+
+def store_risk(con, plan: RunPlan, scored: pd.DataFrame) -> None:
+    _write_risk(con, plan.run_id, scored)
+
+
+def complete_run(con, settings: Settings, plan: RunPlan, features: pd.DataFrame) -> Path:
+    """Mark the run complete and publish it as the current board."""
+    _finish_run(con, plan.run_id, "complete", missing_inputs_of(features, plan.weather, plan.start), None)
+    return publish_run(con, settings, plan.run_id)
+
+
+def fail_run(con, plan: RunPlan, exc: BaseException) -> None:
+    """Record the failure; the last good board stays published."""
+    _finish_run(con, plan.run_id, "failed", [], (str(exc).splitlines() or [type(exc).__name__])[0])
+
+
+def score_run(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    start: datetime | str,
+    hours: int = 72,
+    model: str = "champion",
+    progress: Progress = _quiet,
+) -> str:
+    """Score every segment for `hours` hours from `start` [UTC], build the board, publish it.
+
+    The previous board stays current unless this run completes.
+    """
+    from wxrisk.board.build import build_board
+
+    plan = plan_run(con, settings, start, hours, model)
+    try:
+        issued = plan.weather.issued_at
+        progress(f"features: {plan.weather.kind} weather" + (f" issued {issued:%Y-%m-%d %H:%MZ}" if issued else ""))
+        features = build_run_features(con, plan)
+        progress(f"scoring {len(features):,} segment-hours with model {plan.model_version}")
+        store_risk(con, plan, score_features(settings, plan, features))
+        progress("board: stretches, measures, dispatch")
+        build_board(con, settings, plan.run_id, features)
+    except Exception as exc:
+        fail_run(con, plan, exc)
+        raise
+    complete_run(con, settings, plan, features)
+    progress(f"published board {plan.run_id}")
+    return plan.run_id
+
+
+def demo_dir(settings: Settings) -> Path:
+    return settings.data_dir / "demo"

@@ -1,0 +1,55 @@
+"""Published boards: whole snapshots, the last good one stays current."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from wxrisk.config import Settings, WxriskError
+from wxrisk.store import connect
+from wxrisk.store.publish import current_board_path, open_board, publish_run
+
+
+def _add_run(con, run_id: str, risk: float) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, created_at, start_time, hours, status) VALUES (?, now(), TIMESTAMP '2024-02-01 21:00', 1, 'complete')",
+        [run_id],
+    )
+    con.execute("INSERT INTO risk VALUES (?, 's1', TIMESTAMP '2024-02-01 21:00', ?, 'red', '冻雨', 'freezing rain')",
+                [run_id, risk])
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return replace(Settings(), db_path=tmp_path / "w.duckdb", data_dir=tmp_path, boards_dir=tmp_path / "boards")
+
+
+def test_no_board_yet_is_a_clear_error(settings):
+    with pytest.raises(WxriskError, match="no published board"):
+        current_board_path(settings)
+
+
+def test_publish_copies_only_that_run_and_becomes_current(settings):
+    con = connect(settings.db_path)
+    _add_run(con, "r1", 0.1)
+    _add_run(con, "r2", 0.2)
+    publish_run(con, settings, "r1")
+    path = publish_run(con, settings, "r2")
+    assert current_board_path(settings) == path
+    board = open_board(path)
+    assert board.execute("SELECT run_id, risk FROM risk").fetchall() == [("r2", 0.2)]
+    assert board.execute("SELECT run_id FROM published").fetchone()[0] == "r2"
+
+
+def test_a_failed_publication_leaves_the_last_board(settings):
+    con = connect(settings.db_path)
+    _add_run(con, "good", 0.1)
+    good = publish_run(con, settings, "good")
+    con.execute("DROP TABLE risk")
+    con.execute("CREATE VIEW risk AS SELECT error('disk full') AS run_id")  # a query that fails mid-copy
+    with pytest.raises(Exception, match="disk full"):
+        publish_run(con, settings, "good")
+    assert current_board_path(settings) == good
+    assert open_board(good).execute("SELECT count(*) FROM risk").fetchone()[0] == 1
+    assert not list(settings.boards_dir.glob(".*tmp*")), "the half-written snapshot is removed"
