@@ -28,8 +28,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/wxrisk bench
 
+# A local Prefect server (UI at http://127.0.0.1:4200) and the scheduled deployments.
 serve: $(STAMP)
-	$(BIN)/python flows/deployments.py
+	@mkdir -p data
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200 > data/prefect-server.log 2>&1 &
+	@until curl -sf http://127.0.0.1:4200/api/health >/dev/null; do sleep 1; done
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python flows/deployments.py
 
 clean:
 	rm -rf data/demo data/wxrisk.duckdb data/boards

@@ -7,7 +7,7 @@ Tasks open their own short DuckDB connection from the database path, so they can
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -172,3 +172,10 @@ def demo_flow(db: str, out_dir: str, size: str = "demo", seed: int = 2024) -> st
                 forecasts=[(str(p), issued) for p, issued in world.forecasts], teams=str(world.teams))
     train_flow(db, until=world.train_until, promote=True)
     return score_flow(db, world.now, 72)
+
+
+@flow(name="wxrisk-daily-board", log_prints=True)
+def daily_board_flow(db: str, hours: int = 72, model: str = "champion") -> str:
+    """The scheduled board: 72 h from the current hour with the newest forecast."""
+    start = datetime.now(UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    return score_flow(db, start, hours, model)
