@@ -6,10 +6,12 @@ Tasks open their own short DuckDB connection from the database path, so they can
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -147,13 +149,29 @@ def train_flow(db: str, until: datetime | None = None, promote: bool = True) -> 
     return train_model(db, until, promote)
 
 
+def dask_task_runner(address: str | None = None):
+    """Prefect's Dask runner: the cluster at `address` or `WXRISK_DASK_ADDRESS`, else a local one."""
+    from prefect_dask import DaskTaskRunner
+
+    address = address or os.environ.get("WXRISK_DASK_ADDRESS")
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})
+
+
 @flow(name="wxrisk-score", log_prints=True)
-def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion") -> str:
-    """Transform and load one board; a failure leaves the last published board current."""
+def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion", tiles: int = 1) -> str:
+    """Transform and load one board; a failure leaves the last published board current.
+
+    Scoring runs in `tiles` parallel tasks (by segment): threads by default, a Dask cluster
+    with `score_flow.with_options(task_runner=dask_task_runner())`.
+    """
     plan = plan_run(db, start, hours, model)
     try:
         features = build_feature_table(db, plan)
-        store_risk(db, plan, score_segment_hours(db, plan, features))
+        parts = [score_segment_hours.submit(db, plan, tile) for tile in pipeline.split_tiles(features, tiles)]
+        scored = pd.concat([part.result() for part in parts], ignore_index=True)
+        store_risk(db, plan, scored)
         build_board(db, plan, features)
     except Exception as exc:
         with connect(db) as con:

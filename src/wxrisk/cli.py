@@ -198,12 +198,19 @@ def score(
     start: Annotated[str, typer.Option(help="first hour, ISO 8601 (UTC unless an offset is given)")],
     hours: int = 72,
     model: Annotated[str, typer.Option(help="champion or a version")] = "champion",
+    dask: Annotated[bool, typer.Option(help="score tiles on Dask (WXRISK_DASK_ADDRESS, else a local cluster)")] = False,
+    tiles: Annotated[int, typer.Option(help="parallel scoring tiles with --dask")] = 4,
     db: DbOption = None,
 ) -> None:
     """Score every segment hour by hour, build the board and publish it."""
     from wxrisk.pipeline import score_run
 
     settings = _settings(db)
+    if dask:
+        flows = _flows()
+        flow = flows.score_flow.with_options(task_runner=flows.dask_task_runner())
+        typer.echo(flow(str(settings.db_path), _time(start), hours, model, tiles))
+        return
     with _connect(settings) as con:
         typer.echo(score_run(con, settings, start, hours, model, progress=_say))
 

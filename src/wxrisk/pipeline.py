@@ -6,6 +6,7 @@ Each step here is plain Python; `flows/` wraps the same functions as Prefect tas
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -164,6 +165,17 @@ def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) ->
     scored = predict_risk(load_model(settings, plan.model_version), features)
     scored["tier"] = assign_tiers(scored, features).to_numpy()
     return scored
+
+
+def split_tiles(features: pd.DataFrame, tiles: int) -> list[pd.DataFrame]:
+    """Cut the feature table into `tiles` parts by segment (each keeps its whole time series)."""
+    if tiles <= 1:
+        return [features]
+    codes = features["segment_id"].map(lambda s: zlib.crc32(str(s).encode()) % tiles).to_numpy()
+    parts = [features[codes == tile] for tile in range(tiles)]
+    for part in parts:
+        part.attrs = dict(features.attrs)
+    return [part for part in parts if len(part)]
 
 
 def store_risk(con, plan: RunPlan, scored: pd.DataFrame) -> None:
