@@ -231,6 +231,25 @@ def evaluate(
     typer.echo(report.table)
 
 
+@app.command()
+def bench(
+    segments: Annotated[int, typer.Option(help="synthetic national network size (1 km segments)")] = 184_000,
+    hours: int = 72,
+    out: Annotated[Path, typer.Option(help="results JSON")] = Path("bench/results.json"),
+    workdir: Annotated[Path, typer.Option(help="scratch folder for the bench database")] = Path("data/bench"),
+) -> None:
+    """Time every stage of a national board with peak memory; print a table, write JSON."""
+    from dataclasses import replace
+
+    from wxrisk.bench import run_bench
+
+    settings = replace(load_settings(), data_dir=workdir, db_path=workdir / "bench.duckdb",
+                       boards_dir=workdir / "boards", models_dir=workdir / "models")
+    report = run_bench(settings, segments, hours, out=out, progress=_say)
+    typer.echo(report.table())
+    typer.echo(f"written {out}")
+
+
 def _board_file(settings: Settings, run: str | None) -> Path:
     from wxrisk.store.publish import current_board_path
 
