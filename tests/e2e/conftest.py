@@ -1,0 +1,47 @@
+"""One tiny demo world run through the real Prefect flows, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory):
+    """Run the demo flow twice on the tiny world; yield paths and the table counts after each run."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    root = tmp_path_factory.mktemp("e2e")
+    env = {"WXRISK_DATA": str(root / "data"), "WXRISK_MODELS": str(root / "models"),
+           "WXRISK_BOARDS": str(root / "data" / "boards"), "WXRISK_DB": str(root / "data" / "wxrisk.duckdb")}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    from flows.pipeline import demo_flow
+    from wxrisk.store import connect
+
+    tables = ("segments", "incidents", "weather_hourly", "import_ledger", "quarantine", "runs", "risk",
+              "stretches", "stretch_measures", "dispatch", "teams")
+
+    def counts() -> dict[str, int]:
+        with connect(env["WXRISK_DB"]) as con:
+            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            first_run = demo_flow(env["WXRISK_DB"], str(root / "data" / "demo"), "tiny", 2024)
+            first = counts()
+            second_run = demo_flow(env["WXRISK_DB"], str(root / "data" / "demo"), "tiny", 2024)
+            second = counts()
+        yield {"root": root, "env": env, "runs": (first_run, second_run), "counts": (first, second)}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
