@@ -1,4 +1,4 @@
-"""One tiny demo world run through the real Prefect flows, shared by the end-to-end tests."""
+"""Shared fixtures: one tiny demo world run through the real Prefect flows (session-wide)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
