@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -40,10 +41,8 @@ def _score(env: dict, start) -> subprocess.Popen:
 
 def test_sigkill_midway_keeps_the_previous_board_and_the_rerun_completes(world_copy):
     env, start = world_copy
-    boards = os.path.dirname(env["WXRISK_DB"]) + "/boards"
-    from pathlib import Path
-
-    before = current_board_path_or_none(Path(boards))
+    boards = Path(env["WXRISK_BOARDS"])
+    before = current_board_path_or_none(boards)
     later = start + timedelta(hours=1)
     victim = _score(env, later)
     for line in victim.stderr:  # progress lines; kill once scoring has begun writing
@@ -52,7 +51,7 @@ def test_sigkill_midway_keeps_the_previous_board_and_the_rerun_completes(world_c
             break
     victim.wait(timeout=120)
     assert victim.returncode == -signal.SIGKILL
-    assert current_board_path_or_none(Path(boards)) == before, "the last good board stays current"
+    assert current_board_path_or_none(boards) == before, "the last good board stays current"
     with connect(env["WXRISK_DB"]) as con:  # the database opens and is consistent
         assert con.execute("SELECT count(*) FROM risk r LEFT JOIN runs u USING (run_id) WHERE u.run_id IS NULL"
                            ).fetchone()[0] == 0
@@ -64,13 +63,11 @@ def test_sigkill_midway_keeps_the_previous_board_and_the_rerun_completes(world_c
         status, = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
         hours, = con.execute("SELECT count(DISTINCT valid_time) FROM risk WHERE run_id = ?", [run_id]).fetchone()
     assert (status, hours) == ("complete", 72)
-    assert current_board_path_or_none(Path(boards)).stem == run_id
+    assert current_board_path_or_none(boards).stem == run_id
 
 
 def test_board_keeps_answering_while_a_flow_writes(world_copy):
     env, start = world_copy
-    from pathlib import Path
-
     boards = Path(env["WXRISK_BOARDS"])
     writer = _score(env, start + timedelta(hours=2))
     reads, failures = 0, []
