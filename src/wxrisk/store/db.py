@@ -30,6 +30,7 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
     except duckdb.IOException as exc:
         raise WxriskError(f"{db_path}: cannot open database ({str(exc).splitlines()[0]})") from exc
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         con.execute(schema_sql())
     return con
