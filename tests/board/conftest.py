@@ -90,8 +90,7 @@ XJ-UR,乌鲁木齐大队,新疆,87.62,43.83,5
 """
 
 
-@pytest.fixture
-def world(tmp_path):
+def make_world(tmp_path) -> dict:
     """A real DuckDB with segments, a complete run with tiered risk, and teams loaded."""
     from wxrisk.board.dispatch import load_teams
 
@@ -110,6 +109,12 @@ def world(tmp_path):
     teams_path = tmp_path / "teams.csv"
     teams_path.write_text(TEAMS_CSV, encoding="utf-8")
     load_teams(con, teams_path)
-    yield {"con": con, "run_id": run_id, "features": features, "risk": risk, "segments": segments,
-           "tmp_path": tmp_path}
-    con.close()
+    return {"con": con, "run_id": run_id, "features": features, "risk": risk, "segments": segments,
+            "tmp_path": tmp_path}
+
+
+@pytest.fixture
+def world(tmp_path):
+    made = make_world(tmp_path)
+    yield made
+    made["con"].close()

@@ -20,18 +20,20 @@ CREATE TABLE IF NOT EXISTS stretches (
     km_to              DOUBLE,
     length_km          DOUBLE,
     n_segments         INTEGER,
-    onset              TIMESTAMP,             -- first hour at or above the stretch's tier
+    onset              TIMESTAMP,             -- first hour at or above the board's minimum tier (stretch.min_tier)
     peak_time          TIMESTAMP,
-    end_time           TIMESTAMP,
+    end_time           TIMESTAMP,             -- last hour at or above the minimum tier
     tier               TEXT,                  -- blue | yellow | orange | red (the highest reached)
     peak_risk          DOUBLE,
     expected_incidents DOUBLE,                -- sum of probabilities over segments and hours
-    conditions         TEXT,                  -- JSON list: freezing_rain, snow, black_ice, fog, grade, bridge
+    conditions         TEXT,                  -- JSON list: freezing_rain, snow, black_ice, fog, grade, bridge, cross_province
     lon                DOUBLE,                -- centre, for maps
     lat                DOUBLE,
     segment_ids        TEXT,                  -- JSON list
     reasons_zh         TEXT,
-    reasons_en         TEXT
+    reasons_en         TEXT,
+    tier_onsets        TEXT,                  -- JSON {tier: first hour at or above it (UTC ISO)}
+    provinces          TEXT                   -- JSON list, most segments first
 );
 
 CREATE TABLE IF NOT EXISTS stretch_measures (
@@ -55,5 +57,6 @@ CREATE TABLE IF NOT EXISTS dispatch (
     travel_min DOUBLE,
     depart_by  TIMESTAMP,
     arrive_by  TIMESTAMP,
-    status     TEXT NOT NULL                  -- assigned | unreachable | uncovered
+    status     TEXT NOT NULL,                 -- assigned | unreachable | uncovered
+    cars_needed INTEGER                       -- patrol cars the stretch's tier needs
 );

@@ -1,0 +1,108 @@
+"""Exports of a published snapshot: CSV, Excel, the PDF briefing (checked as images), risk rows."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from PIL import Image
+
+from wxrisk.board.build import build_board
+from wxrisk.board.export import RISK_COLUMNS, SYNTHETIC_MARK, export_board, export_risk
+from wxrisk.config import Settings, WxriskError
+from wxrisk.store.publish import publish_run
+
+from .conftest import make_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    made = make_world(tmp_path_factory.mktemp("world"))
+    yield made
+    made["con"].close()
+
+
+@pytest.fixture(scope="module")
+def snapshot(world):
+    """The world's board, built and published as the app and exports read it."""
+    settings = Settings(db_path=world["tmp_path"] / "board.duckdb", boards_dir=world["tmp_path"] / "boards")
+    build_board(world["con"], settings, world["run_id"], world["features"])
+    return publish_run(world["con"], settings, world["run_id"])
+
+
+def page_images(pdf, tmp_path) -> list[np.ndarray]:
+    """The PDF's pages as RGB arrays, rendered by poppler's pdftoppm at 40 dpi."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    return [np.asarray(Image.open(p).convert("RGB")) for p in sorted(tmp_path.glob("page*.png"))]
+
+
+def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
+    pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf")
+    pages = page_images(pdf, tmp_path)
+    assert len(pages) >= 2  # 湖北 (G4) and 湖南 (G70)
+    for page in pages:
+        ink = (page.min(axis=2) < 200).mean()
+        assert ink > 0.01, f"page nearly blank ({ink:.2%} ink)"
+    first = pages[0].astype(int)
+    red = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] < 80)
+    assert red.sum() > 20  # the red-tier segments of the map (and the synthetic mark)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", "G4 K9+000"):
+        assert words in text
+
+
+def test_pdf_in_english(snapshot, tmp_path):
+    pdf = export_board(snapshot, "pdf", tmp_path / "briefing-en.pdf", lang="en")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+    assert "police car leading" in text and "SYNTHETIC DEMO DATA" in text
+
+
+def test_csv_and_excel_list_stretches_with_measures(snapshot, tmp_path):
+    csv = pd.read_csv(export_board(snapshot, "csv", tmp_path / "board.csv"), encoding="utf-8-sig")
+    assert csv["线路"].tolist() == ["G4", "G70"]
+    assert csv["等级"].tolist() == ["红色", "红色"]
+    assert csv["措施"].str.contains("警车带道").all()
+    assert (csv["数据性质"] == SYNTHETIC_MARK).all()
+    assert csv["开始"].str.endswith("+08:00").all()
+    book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx"))
+    assert book.sheetnames == ["研判批次", "风险路段", "管控措施", "警力派勤", "警力驻点"]
+    assert book["研判批次"]["A2"].value == SYNTHETIC_MARK
+    assert book["风险路段"].max_row == 3  # header and two stretches
+
+
+def test_risk_export_follows_the_contract(snapshot, world, tmp_path):
+    for suffix in ("csv", "parquet"):
+        out = export_risk(snapshot, tmp_path / f"risk.{suffix}")
+        rows = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
+        assert rows.columns.tolist() == RISK_COLUMNS
+        assert len(rows) == len(world["risk"])
+        assert rows["valid_time"].iloc[0] == "2024-02-01T16:00:00Z"
+        assert set(rows["tier"]) <= {"none", "blue", "yellow", "orange", "red"}
+    with pytest.raises(WxriskError, match="csv or .parquet"):
+        export_risk(snapshot, tmp_path / "risk.json")
+
+
+def test_unknown_format_is_refused(snapshot, tmp_path):
+    with pytest.raises(WxriskError, match="use csv, xlsx or pdf"):
+        export_board(snapshot, "docx", tmp_path / "x.docx")
+
+
+def test_a_quiet_board_still_exports(tmp_path):
+    quiet = make_world(tmp_path)
+    quiet["con"].execute("UPDATE risk SET tier = 'none', risk = 0.001")
+    settings = Settings(db_path=tmp_path / "board.duckdb", boards_dir=tmp_path / "boards")
+    assert build_board(quiet["con"], settings, quiet["run_id"], None)["stretches"] == 0
+    path = publish_run(quiet["con"], settings, quiet["run_id"])
+    quiet["con"].close()
+    csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv"), encoding="utf-8-sig")
+    assert csv.empty and "线路" in csv.columns
+    pages = page_images(export_board(path, "pdf", tmp_path / "quiet.pdf"), tmp_path)
+    assert len(pages) == 1 and (pages[0].min(axis=2) < 200).mean() > 0.005
+    text = subprocess.run(["pdftotext", str(tmp_path / "quiet.pdf"), "-"], check=True, capture_output=True).stdout.decode()
+    assert "无风险路段" in text

@@ -1,0 +1,133 @@
+"""Stretch merging: gaps along the road, road changes, time windows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from wxrisk.board.stretches import build_stretches, k_stake
+from wxrisk.board.tiers import load_rules
+
+from .conftest import road_segments
+
+T0 = datetime(2024, 2, 2, 0)
+
+
+def cells(segments: pd.DataFrame, risky: dict[str, list[int]], hours: int = 12, risk: float = 0.05) -> pd.DataFrame:
+    """Risk rows for all segments and hours; `risky` maps segment id -> hours at `risk` (orange)."""
+    rows = []
+    for segment_id in segments["segment_id"]:
+        for h in range(hours):
+            hot = h in risky.get(segment_id, [])
+            rows.append((segment_id, T0 + timedelta(hours=h), risk if hot else 0.001, "orange" if hot else "none"))
+    return pd.DataFrame(rows, columns=["segment_id", "valid_time", "risk", "tier"])
+
+
+def rules_with(gap_km: float = 2.0, gap_hours: int = 2) -> dict:
+    rules = load_rules()
+    rules["stretch"] = {**rules["stretch"], "gap_km": gap_km, "gap_hours": gap_hours}
+    return rules
+
+
+@pytest.fixture
+def g4():
+    return road_segments("G4", "w1", 10, 113.3, 30.4, "湖北")
+
+
+def test_gap_within_tolerance_joins_and_covers_the_gap(g4):
+    ids = g4["segment_id"].tolist()
+    risk = cells(g4, {ids[2]: [3], ids[3]: [3], ids[6]: [3]})  # K2-K4 risky, K4-K6 quiet, K6-K7 risky
+    joined = build_stretches(risk, g4, rules_with(gap_km=2.0))
+    assert len(joined) == 1
+    stretch = joined.iloc[0]
+    assert (stretch["km_from"], stretch["km_to"], stretch["n_segments"]) == (2.0, 7.0, 5)
+    assert json.loads(stretch["segment_ids"]) == ids[2:7]
+    split = build_stretches(risk, g4, rules_with(gap_km=1.5))
+    assert split[["km_from", "km_to"]].values.tolist() == [[2.0, 4.0], [6.0, 7.0]]
+
+
+def test_different_roads_never_merge(g4):
+    other = road_segments("G70", "w2", 10, 113.3, 30.4, "湖北")  # same place, same K-stakes
+    segments = pd.concat([g4, other], ignore_index=True)
+    risk = cells(segments, {g4["segment_id"][4]: [1], other["segment_id"][4]: [1], other["segment_id"][5]: [1]})
+    stretches = build_stretches(risk, segments, rules_with())
+    assert stretches["road_ref"].tolist() == ["G4", "G70"]
+    assert stretches["n_segments"].tolist() == [1, 2]
+
+
+def test_same_road_ref_other_feature_is_another_stretch(g4):
+    other_carriageway = road_segments("G4", "w9", 10, 113.3, 30.4, "湖北")
+    segments = pd.concat([g4, other_carriageway], ignore_index=True)
+    risk = cells(segments, {g4["segment_id"][4]: [1], other_carriageway["segment_id"][4]: [1]})
+    assert len(build_stretches(risk, segments, rules_with())) == 2
+
+
+def test_hours_merge_into_one_window_within_the_time_gap(g4):
+    sid = g4["segment_id"][5]
+    risk = cells(g4, {sid: [1, 2, 5, 6]})  # quiet at hours 3 and 4: a 2 h gap
+    merged = build_stretches(risk, g4, rules_with(gap_hours=2))
+    assert len(merged) == 1
+    assert (merged.loc[0, "onset"], merged.loc[0, "end_time"]) == (T0 + timedelta(hours=1), T0 + timedelta(hours=6))
+    split = build_stretches(risk, g4, rules_with(gap_hours=1))
+    assert split["onset"].tolist() == [T0 + timedelta(hours=1), T0 + timedelta(hours=5)]
+
+
+def test_moving_cell_is_one_stretch_but_distant_hours_are_not(g4):
+    ids = g4["segment_id"].tolist()
+    # the risky cell moves one km per hour (one storm), then a separate one later far away
+    risk = cells(g4, {ids[1]: [0], ids[2]: [1], ids[3]: [2], ids[9]: [10]})
+    stretches = build_stretches(risk, g4, rules_with(gap_km=0.5, gap_hours=1))
+    assert stretches[["km_from", "km_to"]].values.tolist() == [[1.0, 4.0], [9.0, 10.0]]
+
+
+def test_window_figures_peak_expected_incidents_and_k_stakes(g4):
+    ids = g4["segment_id"].tolist()
+    risk = cells(g4, {ids[3]: [2, 3], ids[4]: [3]})
+    risk.loc[(risk["segment_id"] == ids[4]) & (risk["valid_time"] == T0 + timedelta(hours=3)), "risk"] = 0.3
+    stretch = build_stretches(risk, g4, rules_with(gap_hours=0)).iloc[0]
+    assert stretch["peak_risk"] == 0.3
+    assert stretch["peak_time"] == T0 + timedelta(hours=3)
+    # sum over both segments and both hours: 0.05 + 0.05 + 0.3 + 0.001 (segment 4 at hour 2)
+    assert stretch["expected_incidents"] == pytest.approx(0.401)
+    assert stretch["length_km"] == 2.0
+    assert stretch["province"] == "湖北"
+    assert "K3+000–K5+000" in stretch["reasons_zh"]
+    assert json.loads(stretch["tier_onsets"]) == {"blue": "2024-02-02T02:00:00", "yellow": "2024-02-02T02:00:00",
+                                                  "orange": "2024-02-02T02:00:00"}
+
+
+def test_stretch_at_a_provincial_border_hands_over():
+    segments = road_segments("G4", "w1", 10, 113.3, 30.4, lambda km: "湖北" if km < 8 else "湖南")
+    ids = segments["segment_id"].tolist()
+    near = build_stretches(cells(segments, {ids[5]: [1]}), segments, rules_with())
+    far = build_stretches(cells(segments, {ids[1]: [1]}), segments, rules_with())
+    spans = build_stretches(cells(segments, {ids[7]: [1], ids[8]: [1]}), segments, rules_with())
+    assert "cross_province" in json.loads(near.loc[0, "conditions"])  # midpoints 3 km from 湖南 (< 5 km)
+    assert "cross_province" not in json.loads(far.loc[0, "conditions"])  # midpoints 7 km apart
+    assert json.loads(spans.loc[0, "provinces"]) == ["湖北", "湖南"]
+
+
+def test_k_stake_format():
+    assert k_stake(1203.25) == "K1203+250"
+    assert k_stake(0.0) == "K0+000"
+
+
+@settings(max_examples=20, deadline=None)
+@given(grid=arrays(bool, (8, 6)), gap_km=st.sampled_from([0.0, 1.0, 2.0]), gap_hours=st.integers(0, 2))
+def test_every_risky_cell_lies_in_a_stretch(grid, gap_km, gap_hours):
+    segments = road_segments("G4", "w1", 8, 113.3, 30.4, "湖北")
+    risky = {segments["segment_id"][i]: [h for h in range(6) if grid[i, h]] for i in range(8)}
+    stretches = build_stretches(cells(segments, risky, hours=6), segments, rules_with(gap_km, gap_hours))
+    assert len(stretches) <= grid.sum()
+    for i, h in zip(*grid.nonzero(), strict=True):
+        when = T0 + timedelta(hours=int(h))
+        inside = stretches[(stretches["km_from"] <= i) & (stretches["km_to"] >= i + 1)
+                           & (stretches["onset"] <= when) & (stretches["end_time"] >= when)]
+        assert len(inside) >= 1
+    assert (stretches["expected_incidents"] > 0).all()
