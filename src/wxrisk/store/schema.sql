@@ -33,11 +33,12 @@ CREATE TABLE IF NOT EXISTS segments (
     segment_id        TEXT PRIMARY KEY,      -- stable: same input, same id
     source            TEXT NOT NULL,         -- window key of the roads import (replaced by a newer file)
     feature_id        TEXT,                  -- the source feature's id (OSM id)
+    route_id          TEXT,                  -- the chain of connected features of one road number
     road_ref          TEXT,                  -- road number, e.g. G4
     name              TEXT,
     highway           TEXT,                  -- OSM highway class
     province          TEXT,                  -- admin area where known
-    km_from           DOUBLE NOT NULL,       -- K-stake of the start [km from the start of the feature]
+    km_from           DOUBLE NOT NULL,       -- K-stake of the start [km from the start of the route]
     km_to             DOUBLE NOT NULL,
     length_km         DOUBLE NOT NULL,
     lon               DOUBLE NOT NULL,       -- midpoint, WGS84
