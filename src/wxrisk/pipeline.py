@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
@@ -156,6 +157,16 @@ def build_run_features(con, plan: RunPlan) -> pd.DataFrame:
     return features
 
 
+HOURS_PER_YEAR = 8766.0
+
+
+def normal_hourly_risk(features: pd.DataFrame) -> np.ndarray:
+    """The segment's usual probability of an incident in an hour: its smoothed record / hours a year."""
+    if "hist_rate_per_year" not in features:
+        return np.full(len(features), np.nan)
+    return features["hist_rate_per_year"].to_numpy(dtype="float64", na_value=np.nan) / HOURS_PER_YEAR
+
+
 def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) -> pd.DataFrame:
     """Calibrated risk, drivers in words and tier per segment-hour."""
     from wxrisk.board.tiers import assign_tiers
@@ -163,6 +174,7 @@ def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) ->
     from wxrisk.model.registry import load_model
 
     scored = predict_risk(load_model(settings, plan.model_version), features)
+    scored["baseline_risk"] = normal_hourly_risk(features)
     scored["tier"] = assign_tiers(scored, features).to_numpy()
     return scored
 
