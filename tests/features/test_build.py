@@ -146,6 +146,18 @@ def test_overlapping_analysis_imports_take_the_newest(con):
     assert frame["t2m_c"].tolist() == [-5.0, -5.0, -5.0]
 
 
+def test_files_with_different_variables_for_the_same_hours_combine(con):
+    """ERA5 t2m and tp downloaded apart: the newer file's NULL t2m must not hide the older t2m."""
+    add_segment(con, "A")
+    add_weather(con, "A", READ_START, LOOKBACK_HOURS + 3, t2m_c=-3.0)
+    con.execute("UPDATE weather_hourly SET import_id = 1")
+    add_weather(con, "A", READ_START, LOOKBACK_HOURS + 3, precip_mm=2.0)
+    con.execute("UPDATE weather_hourly SET import_id = 2 WHERE import_id IS NULL")
+    frame = build_features(con, START, START + 3 * H)
+    assert frame["t2m_c"].tolist() == [-3.0, -3.0, -3.0]
+    assert frame["precip_mm_1h"].tolist() == [2.0, 2.0, 2.0]
+
+
 def test_history_has_no_leakage(con):
     # A row describes the hour ending at valid_time, [h - 1 h, h): the model's label is an incident
     # in that hour, so the row's history may only count incidents before h - 1 h.

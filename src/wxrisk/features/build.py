@@ -154,18 +154,23 @@ def _read_weather(con, source: _WeatherSource, block: pd.DataFrame, first_hour, 
                            [shape[1], t0, t0, t1, *source.params]).fetchnumpy()
     finally:
         con.unregister(name)
-    keep = _preferred_rows(rows["cell"], rows["is_forecast"], rows["import_id"])
-    cell = rows["cell"][keep]
     arrays = {}
     for col in WEATHER_COLUMNS:
+        present = np.flatnonzero(~np.isnan(rows[col]))
+        keep = present[_preferred_rows(rows["cell"][present], rows["is_forecast"][present],
+                                       rows["import_id"][present])]
         grid = np.full(shape, np.nan, dtype=np.float32)
-        grid.reshape(-1)[cell] = rows[col][keep]
+        grid.reshape(-1)[rows["cell"][keep]] = rows[col][keep]
         arrays[col] = grid
     return arrays
 
 
 def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
-    """One row per cell: a forecast before an analysis, then the latest import (indices or all)."""
+    """One row per cell: a forecast before an analysis, then the latest import (indices or all).
+
+    Applied per column to the rows that carry a value, so files holding different variables
+    for the same hours (ERA5 t2m and tp downloaded apart) combine instead of hiding each other.
+    """
     if len(cell) == 0 or np.bincount(cell).max() <= 1:
         return slice(None)
     order = np.lexsort((import_id, is_forecast, cell))
