@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.sources.common import choose_issue_time, count_grib_messages, parse_bbox, snap_bbox, utc_hour
+from wxrisk.sources.common import choose_issue_time, parse_bbox, snap_bbox, utc_hour
 from wxrisk.sources.http import HttpPolicy
+from wxrisk.weather.grid import count_grib_messages
 
 from .conftest import REAL_DATA
 

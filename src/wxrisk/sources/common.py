@@ -71,32 +71,3 @@ def lead_hours(start: datetime, hours: int, issued_at: datetime) -> range:
         raise WxriskError(f"--hours {hours}: need at least 1 hour")
     first = int((start - issued_at).total_seconds() // 3600)
     return range(first, first + hours)
-
-
-def count_grib_messages(data: bytes, what: str) -> int:
-    """Number of complete GRIB (edition 1 or 2) messages in `data`; WxriskError if any is cut short.
-
-    Zero padding between messages is allowed (some writers align messages); anything else is not.
-    """
-    position, count = 0, 0
-    while position < len(data):
-        if data[position] == 0:
-            position += 1
-            continue
-        if data[position:position + 4] != b"GRIB" or len(data) < position + 16:
-            raise WxriskError(f"{what}: not GRIB at byte {position} ({data[position:position + 16]!r})")
-        edition = data[position + 7]
-        if edition == 2:
-            length = int.from_bytes(data[position + 8:position + 16], "big")
-        elif edition == 1:
-            length = int.from_bytes(data[position + 4:position + 7], "big")
-        else:
-            raise WxriskError(f"{what}: GRIB edition {edition} at byte {position} is not 1 or 2")
-        end = position + length
-        if end > len(data) or data[end - 4:end] != b"7777":
-            raise WxriskError(f"{what}: GRIB message at byte {position} is cut short "
-                              f"({len(data) - position} of {length} bytes)")
-        position, count = end, count + 1
-    if count == 0:
-        raise WxriskError(f"{what}: no GRIB message in {len(data)} bytes")
-    return count

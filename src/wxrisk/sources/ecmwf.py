@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.sources.common import FetchResult, choose_issue_time, count_grib_messages, lead_hours, utc_hour
+from wxrisk.sources.common import FetchResult, choose_issue_time, lead_hours, utc_hour
 from wxrisk.sources.http import (
     HttpPolicy,
     cache_dir,
@@ -27,6 +27,7 @@ from wxrisk.sources.http import (
     make_session,
     remove_parts,
 )
+from wxrisk.weather.grid import count_grib_messages
 
 SOURCE = "ecmwf"
 ROOT_URL = "https://data.ecmwf.int/forecasts"

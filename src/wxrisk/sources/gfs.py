@@ -18,7 +18,6 @@ from wxrisk.sources.common import (
     FetchResult,
     check_bbox,
     choose_issue_time,
-    count_grib_messages,
     lead_hours,
     snap_bbox,
     utc_hour,
@@ -35,6 +34,7 @@ from wxrisk.sources.http import (
     make_session,
     remove_parts,
 )
+from wxrisk.weather.grid import count_grib_messages
 
 SOURCE = "gfs"
 FILTER_URL = "https://nomads.ncep.noaa.gov/cgi-bin/filter_gfs_0p25_1hr.pl"

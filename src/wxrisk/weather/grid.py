@@ -53,11 +53,41 @@ def open_grib_datasets(path: Path, filter_by_keys: dict | None = None) -> list[x
     return datasets
 
 
+def count_grib_messages(data: bytes, what: str) -> int:
+    """Number of complete GRIB (edition 1 or 2) messages in `data`; WxriskError if any is cut short.
+
+    Zero padding between messages is allowed (some writers align messages); anything else is not.
+    """
+    position, count = 0, 0
+    while position < len(data):
+        if data[position] == 0:
+            position += 1
+            continue
+        if data[position:position + 4] != b"GRIB" or len(data) < position + 16:
+            raise WxriskError(f"{what}: not GRIB at byte {position} ({data[position:position + 16]!r})")
+        edition = data[position + 7]
+        if edition == 2:
+            length = int.from_bytes(data[position + 8:position + 16], "big")
+        elif edition == 1:
+            length = int.from_bytes(data[position + 4:position + 7], "big")
+        else:
+            raise WxriskError(f"{what}: GRIB edition {edition} at byte {position} is not 1 or 2")
+        end = position + length
+        if end > len(data) or data[end - 4:end] != b"7777":
+            raise WxriskError(f"{what}: GRIB message at byte {position} is cut short "
+                              f"({len(data) - position} of {length} bytes)")
+        position, count = end, count + 1
+    if count == 0:
+        raise WxriskError(f"{what}: no GRIB message in {len(data)} bytes")
+    return count
+
+
 def open_datasets(path: Path) -> list[xr.Dataset]:
     """The datasets of a grid file: GRIB (one per stepType), Zarr (a directory) or NetCDF (3 or 4)."""
     if path.is_dir():
         return [xr.open_dataset(path, engine="zarr")]
     if is_grib(path):
+        count_grib_messages(path.read_bytes(), str(path))  # cfgrib silently skips a cut-short last message
         return open_grib_datasets(path)
     if magic_bytes(path).startswith(b"CDF"):
         # Classic NetCDF-3: scipy checks the data against the header (netCDF4 reads a truncated
