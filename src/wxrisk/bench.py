@@ -165,15 +165,19 @@ def national_forecast_grid(path: Path, hours: int, issued: datetime, seed: int =
     return path
 
 
-def _training_frame(features: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Labels drawn from a known hazard on the features, so the bench model is a real LightGBM."""
+def synthetic_incidents(features: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Incidents drawn from a known hazard on the features, so the bench model is a real LightGBM."""
     rng = np.random.default_rng(seed)
-    sample = features.sample(n=min(len(features), 200_000), random_state=seed)
-    numeric = sample.drop(columns=["segment_id", "valid_time"]).to_numpy(dtype="float64", na_value=np.nan)
-    score = np.nan_to_num(numeric).std(axis=0, keepdims=True)
-    z = np.nan_to_num((numeric - np.nanmean(numeric, axis=0)) / np.where(score == 0, 1, score))
-    logit = -6 + z[:, : min(3, z.shape[1])].sum(axis=1)
-    return sample.assign(incident=(rng.random(len(sample)) < 1 / (1 + np.exp(-logit))).astype("int8"))
+    fzra = np.nan_to_num(features["fzra_mm_3h"].to_numpy(dtype="float64", na_value=np.nan))
+    snow = np.nan_to_num(features["snow_mm_3h"].to_numpy(dtype="float64", na_value=np.nan))
+    cold = np.nan_to_num(features["road_temp_c"].to_numpy(dtype="float64", na_value=np.nan), nan=5.0) < 0
+    logit = -8.0 + 1.5 * np.log1p(fzra) + 0.8 * np.log1p(snow) + 1.0 * cold
+    hit = np.flatnonzero(rng.random(len(features)) < 1 / (1 + np.exp(-logit)))
+    return pd.DataFrame({
+        "incident_id": [f"bench-{i}" for i in hit],
+        "occurred_at": pd.to_datetime(features["valid_time"].to_numpy()[hit]) - pd.Timedelta(minutes=30),
+        "segment_id": features["segment_id"].astype(str).to_numpy()[hit], "source": "bench", "synthetic": True,
+    })
 
 
 def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out: Path | None = None,
@@ -193,7 +197,7 @@ def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out:
     issued = BENCH_START - timedelta(hours=1)
     try:
         con = connect(settings.db_path)
-        with _stage(report, memory, "network + grid (setup)", segments, timed=False, progress=progress):
+        with _stage(report, memory, "network + grid", segments, timed=False, progress=progress):
             network = national_segments(segments, seed)
             con.register("network", network)
             con.execute("INSERT INTO segments BY NAME SELECT * FROM network")
@@ -204,9 +208,12 @@ def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out:
             import_weather(con, settings, [grid], kind="forecast", issued=issued)
         with _stage(report, memory, "features", segments * hours, progress=progress):
             features = build_features(con, BENCH_START, BENCH_START + timedelta(hours=hours), "forecast", issued)
-        with _stage(report, memory, "model training (setup)", timed=False, progress=progress):
-            train_model(con, settings, promote=True, progress=lambda _: None, seed=seed,
-                        features_frame=_training_frame(features, seed))
+        with _stage(report, memory, "model training", timed=False, progress=progress):
+            incidents = synthetic_incidents(features, seed)
+            con.register("bench_incidents", incidents)
+            con.execute("INSERT INTO incidents BY NAME SELECT * FROM bench_incidents")
+            con.unregister("bench_incidents")
+            train_model(con, settings, promote=True, progress=lambda _: None, seed=seed, features_frame=features)
             plan = pipeline.plan_run(con, settings, BENCH_START, hours)
         with _stage(report, memory, "prediction + tiers", len(features), progress=progress):
             scored = pipeline.score_features(settings, plan, features)
