@@ -7,6 +7,7 @@ prediction of at least 0.5 million rows/s.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -214,12 +215,16 @@ def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out:
             con.execute("INSERT INTO incidents BY NAME SELECT * FROM bench_incidents")
             con.unregister("bench_incidents")
             train_model(con, settings, promote=True, progress=lambda _: None, seed=seed, features_frame=features)
+            del incidents
+            gc.collect()
             plan = pipeline.plan_run(con, settings, BENCH_START, hours)
         with _stage(report, memory, "prediction + tiers", len(features), progress=progress):
             scored = pipeline.score_features(settings, plan, features)
-        with _stage(report, memory, "stretches + publication", len(scored), progress=progress):
+        with _stage(report, memory, "risk written", len(scored), progress=progress):
             pipeline.store_risk(con, plan, scored)
+        with _stage(report, memory, "stretches + dispatch", len(scored), progress=progress):
             build_board(con, settings, plan.run_id, features)
+        with _stage(report, memory, "publication", len(scored), progress=progress):
             pipeline.complete_run(con, settings, plan, features)
         con.close()
     finally:
