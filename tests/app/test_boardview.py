@@ -1,0 +1,213 @@
+"""The board's non-UI helpers: words, time, map data and layers, verification, status, action log,
+and the snapshot queries on a board published with the real `publish_run`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from shapely.geometry import Point, shape
+
+from wxrisk.boardview import actions, snapshot, verify
+from wxrisk.boardview.geo import cities, graticule, province_outlines
+from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label, t
+from wxrisk.boardview.layers import board_deck, view_for
+from wxrisk.boardview.status import data_warnings, read_champion
+from wxrisk.config import WxriskError
+from wxrisk.store.publish import current_board_path_or_none, open_board
+
+
+def test_every_string_has_both_languages():
+    assert all(set(words) == {"zh", "en"} and all(words.values()) for words in STRINGS.values())
+    assert t("page_board", "zh") == "风险一张图" and t("page_board", "en") == "Board"
+
+
+@pytest.mark.parametrize(("km", "stake"), [(1492.3, "K1492+300"), (0.0, "K0+000"), (12.0456, "K12+046")])
+def test_k_stake_notation(km, stake):
+    assert k_stake(km) == stake
+
+
+def test_ptype_words_follow_ecmwf_codes():
+    # ECMWF precipitation type table (param 260015): 3 freezing rain, 5 snow, 12 freezing drizzle
+    assert ptype_label(3) == "冻雨" and ptype_label(5, "en") == "snow" and ptype_label(12, "en") == "freezing drizzle"
+    assert ptype_label(None) == ""
+
+
+def test_condition_words_cover_the_board_conditions():
+    assert condition_label("freezing_rain") == "冻雨" and condition_label("cross_province", "en") == "provincial border"
+    assert condition_label("unheard_of") == "unheard_of"
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (datetime(2026, 2, 10, 12), 0),            # before the window: first hour
+    (datetime(2026, 2, 11, 1, 59), 9),         # inside: the hour containing now
+    (datetime(2026, 2, 20), 71),               # after, no fallback: last hour
+])
+def test_default_hour_is_clamped_to_the_window(now, expected):
+    assert snapshot.default_hour_index(datetime(2026, 2, 10, 16), 72, now) == expected
+
+
+def test_default_hour_after_the_window_uses_the_given_fallback():
+    assert snapshot.default_hour_index(datetime(2026, 2, 10, 16), 72, datetime(2026, 3, 1), 30) == 30
+
+
+def test_to_local_shows_beijing_time():
+    # Asia/Shanghai is UTC+8 all year (no daylight saving since 1991)
+    assert snapshot.to_local(datetime(2026, 2, 10, 16), "Asia/Shanghai") == datetime(2026, 2, 11, 0)
+    series = snapshot.to_local(pd.Series([datetime(2026, 2, 10, 23, 30)]), "Asia/Shanghai")
+    assert series.iloc[0] == pd.Timestamp("2026-02-11 07:30")
+
+
+def test_province_outlines_put_wuhan_in_hubei_and_changsha_in_hunan():
+    by_name = {f["properties"]["name_zh"]: shape(f["geometry"]) for f in province_outlines()["features"]}
+    towns = {c["name_zh"]: Point(c["lon"], c["lat"]) for c in cities()}
+    assert by_name["湖北"].contains(towns["武汉"]) and by_name["湖南"].contains(towns["长沙"])
+    assert not by_name["湖北"].contains(towns["长沙"])
+    assert all(105 <= c["lon"] <= 125 and 20 <= c["lat"] <= 40 for c in cities())
+
+
+def test_graticule_lines_every_five_degrees():
+    lines = graticule(105, 20, 125, 40)
+    assert sorted(line["label"] for line in lines if line["label"].endswith("E")) == [
+        "105°E", "110°E", "115°E", "120°E", "125°E"]
+
+
+def _segments() -> pd.DataFrame:
+    return pd.DataFrame({"path": [[[113.9, 29.8], [113.89, 29.79]]] * 2, "road_ref": ["G4", "G4"],
+                         "km_from": [1499.0, 1500.0], "tier": ["red", None], "risk": [0.09, None],
+                         "top_drivers": ["冻雨", None], "top_drivers_en": ["freezing rain", None],
+                         "lon": [113.9, 113.89], "lat": [29.8, 29.79]})
+
+
+def test_deck_draws_no_internet_tiles_by_default():
+    deck = json.loads(board_deck(_segments(), pd.DataFrame(), "zh").to_json())
+    # Streamlit's frontend adds CARTO tiles unless mapStyle is pydeck's sentinel (map_provider=None)
+    assert deck["mapStyle"] == "__MAP_STYLE__" and deck.get("mapProvider") is None
+    layers = {layer["id"]: layer for layer in deck["layers"]}
+    assert {"provinces", "city-names", "segments"} <= set(layers)
+    assert layers["segments"]["widthUnits"] == "pixels"  # a literal, not a JavaScript expression
+    segment_colors = [row["color"] for row in layers["segments"]["data"]]
+    assert [220, 38, 38, 255] in segment_colors
+
+
+def test_deck_with_online_tiles_names_a_base_map():
+    deck = json.loads(board_deck(_segments(), pd.DataFrame(), "en", online_tiles=True).to_json())
+    assert "carto" in deck["mapStyle"]
+
+
+def test_view_fits_a_40_km_road_with_regional_context():
+    view = view_for(pd.Series([113.72, 114.02]), pd.Series([29.60, 29.93]))
+    assert 113.8 < view.longitude < 113.95 and 6.5 < view.zoom < 8.5
+
+
+def test_recall_at_k_counts_incidents_on_the_days_top_segments():
+    risk = pd.DataFrame({
+        "segment_id": ["a", "b", "c", "a", "b", "c"],
+        "valid_time": pd.to_datetime(["2026-02-10 16:00"] * 3 + ["2026-02-11 16:00"] * 3),  # local 02-11, 02-12
+        "risk": [0.9, 0.5, 0.1, 0.1, 0.2, 0.8],
+    })
+    incidents = pd.DataFrame({"segment_id": ["a", "c", "a"],
+                              "occurred_at": pd.to_datetime(["2026-02-10 17:00", "2026-02-10 18:00",
+                                                             "2026-02-11 17:00"])})
+    table = verify.recall_at_k_by_day(risk, incidents, k=1, tz="Asia/Shanghai")
+    assert list(table["incidents"]) == [2, 1] and list(table["hits"]) == [1, 0]
+    assert list(table["recall"]) == [0.5, 0.0]
+
+
+def test_reliability_bins_compare_forecast_and_observed():
+    risk = pd.DataFrame({"segment_id": list("abcd"), "valid_time": pd.to_datetime(["2026-02-11 00:00"] * 4),
+                         "risk": [0.01, 0.02, 0.6, 0.8]})
+    incidents = pd.DataFrame({"segment_id": ["d"], "occurred_at": pd.to_datetime(["2026-02-11 00:30"])})
+    table = verify.reliability(risk, incidents, n_bins=2)
+    assert list(table["n"]) == [2, 2]
+    assert list(table["observed_f"]) == [0.0, 0.5]
+    assert table["forecast_p"].iloc[1] == pytest.approx(0.7)
+
+
+def _run(**changes) -> snapshot.RunInfo:
+    base = dict(run_id="r", start_time=datetime(2026, 2, 10, 16), hours=72, weather_kind="forecast",
+                weather_issued_at=datetime(2026, 2, 10, 12), model_version="v1", missing_inputs=[],
+                synthetic=False, message=None, published_at=None)
+    return snapshot.RunInfo(**{**base, **changes})
+
+
+def test_data_warnings_for_stale_weather_and_missing_inputs():
+    assert data_warnings(_run(), datetime(2026, 2, 10, 20)) == []
+    stale = data_warnings(_run(), datetime(2026, 2, 11, 2), "en")
+    assert stale == ["Weather is stale: issued 14 h ago (more than 12 h)."]
+    assert "vis_m" in data_warnings(_run(missing_inputs=["vis_m"]), datetime(2026, 2, 10, 20))[0]
+    assert data_warnings(_run(weather_issued_at=None), datetime(2026, 2, 10, 20), "en")[0].startswith("No weather")
+
+
+def test_champion_card_is_read_defensively(tmp_path):
+    assert read_champion(tmp_path) is None
+    (tmp_path / "CHAMPION").write_text(json.dumps({"version": "v7"}), encoding="utf-8")
+    assert read_champion(tmp_path) is None  # pointer to a folder not written yet
+    (tmp_path / "v7").mkdir()
+    (tmp_path / "v7" / "meta.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "v7" / "card.md").write_text("# v7", encoding="utf-8")
+    card = read_champion(tmp_path)
+    assert card.version == "v7" and card.meta == {} and card.card_md == "# v7"
+    (tmp_path / "v7" / "meta.json").write_text(json.dumps({"metrics": {"model": {"pr_auc": 0.2, "name": "x"},
+                                                                       "brier": 0.003}}), encoding="utf-8")
+    assert read_champion(tmp_path).metrics == {"model.pr_auc": 0.2, "brier": 0.003}
+
+
+def test_action_log_round_trip_and_validation(tmp_path):
+    db = tmp_path / "actions.duckdb"
+    assert actions.list_actions(db).empty and not db.exists()
+    record = actions.ActionRecord(stretch_id="S-G4-1", measure="警车带道", officer="王警官",
+                                  taken_at=datetime(2026, 2, 11, 2, 30), run_id="r", road_ref="G4",
+                                  km_from=1493.0, km_to=1507.0, note="两车")
+    action_id = actions.record_action(db, record)
+    actions.record_action(db, actions.ActionRecord(stretch_id="S-G56-1", measure="限速", officer="李",
+                                                   taken_at=datetime(2026, 2, 11, 1)))
+    found = actions.list_actions(db, ["S-G4-1"])
+    assert list(found["action_id"]) == [action_id] and found.iloc[0]["officer"] == "王警官"
+    assert len(actions.list_actions(db)) == 2
+    with pytest.raises(WxriskError, match="officer is empty"):
+        actions.record_action(db, actions.ActionRecord(stretch_id="S", measure="m", officer="  ",
+                                                       taken_at=datetime(2026, 2, 11)))
+
+
+@pytest.fixture
+def board(published_root):
+    con = open_board(current_board_path_or_none(published_root / "boards"))
+    yield con
+    con.close()
+
+
+def test_snapshot_run_and_stretches(board):
+    run = snapshot.run_info(board)
+    assert run.run_id == "run-20260210T16" and run.synthetic and run.missing_inputs == ["vis_m"]
+    assert run.published_at is not None and len(run.valid_hours()) == 72
+    stretches = snapshot.stretches(board)
+    top = stretches.iloc[0]
+    assert (top["road_ref"], k_stake(top["km_from"]), top["tier"]) == ("G4", "K1493+000", "red")
+    assert top["measure_zh"] == "警车带道" and top["team_name"] == "咸宁高速交警大队"
+    assert stretches.iloc[1]["dispatch_status"] == "uncovered"
+    assert list(snapshot.filter_stretches(stretches, ["湖南"], ["G56"])["stretch_id"]) == ["S-G56-1"]
+
+
+def test_snapshot_busiest_hour_is_the_storm_peak(board):
+    # the fixture's G4 bump peaks at run hour 30
+    assert snapshot.busiest_hour_index(board, datetime(2026, 2, 10, 16)) == 30
+
+
+def test_snapshot_stretch_detail_queries(board):
+    around = snapshot.stretch_segments(board, "S-G4-1")
+    assert around["in_stretch"].sum() == 14 and around["km_from"].min() == 1488
+    strip = snapshot.risk_strip(board, list(around["segment_id"]))
+    assert len(strip) == len(around) * 72
+    weather = snapshot.weather_timeline(board, list(around.loc[around["in_stretch"], "segment_id"]))
+    assert set(weather["kind"]) == {"analysis", "forecast"} and weather["t2m_c"].min() < 0
+    assert not snapshot.drivers(board, list(around["segment_id"])).empty
+    assert list(snapshot.measures(board, "S-G4-1")["priority"]) == [1, 2, 3]
+
+
+def test_snapshot_freshness_tables(board):
+    assert set(snapshot.import_freshness(board)["kind"]) == {"roads", "weather", "incidents"}
+    assert snapshot.quarantine_counts(board)["rows"].sum() == 2
+    assert snapshot.teams(board).set_index("team_id").at["T-XN", "cars_assigned"] == 2

@@ -1,0 +1,114 @@
+"""The board in a real browser: the app runs as `streamlit run`, Debian's headless Chromium opens it.
+
+Checks that the map canvas is drawn, the stretches table lists the top stretch, the language
+switch changes the labels, no map tiles are fetched, and that a measure recorded in Dispatch
+survives an app restart. Screenshots go to `test-output/`.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wxrisk.boardview.bench import CHROMIUM, app_environment, chromium_page, running_app
+from wxrisk.config import load_settings
+
+pytestmark = [
+    pytest.mark.slow, pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (apt-get install chromium)"),
+]
+OUTPUT = Path(__file__).parents[2] / "test-output"
+WAIT_MS = 180_000  # the app's first render on a busy 2-core machine
+TILE_HOSTS = ("cartocdn", "mapbox", "openstreetmap", "tile")
+
+
+@pytest.fixture
+def site(published_root, tmp_path, monkeypatch) -> dict[str, str]:
+    root = tmp_path / "site"
+    shutil.copytree(published_root, root)
+    monkeypatch.setenv("WXRISK_DATA", str(root / "data"))
+    monkeypatch.setenv("WXRISK_BOARDS", str(root / "boards"))
+    monkeypatch.setenv("WXRISK_MODELS", str(root / "models"))
+    monkeypatch.setenv("WXRISK_DB", str(root / "work.duckdb"))
+    OUTPUT.mkdir(exist_ok=True)
+    return app_environment(load_settings())
+
+
+def grid_text(page) -> list[str]:
+    """Cell texts of the first data grid (Streamlit's grid keeps an accessible copy in the DOM)."""
+    return page.evaluate(
+        "Array.from(document.querySelectorAll('[data-testid=stDataFrame] td')).map(e => e.textContent)")
+
+
+def wait_for_board(page) -> None:
+    page.wait_for_selector("[data-testid=stDataFrame] td", state="attached", timeout=WAIT_MS)
+    page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", state="attached", timeout=WAIT_MS)
+    page.wait_for_timeout(2500)  # let deck.gl finish drawing
+
+
+def canvas_pixels(page) -> np.ndarray:
+    from PIL import Image
+
+    png = page.locator("[data-testid=stDeckGlJsonChart]").first.screenshot(timeout=WAIT_MS)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_board_map_table_and_language_in_chromium(site):
+    requests: list[str] = []
+    with running_app(site, log_path=OUTPUT / "streamlit-board.log") as server, chromium_page() as page:
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(server.url)
+        wait_for_board(page)
+        pixels = canvas_pixels(page)
+        assert pixels.std() > 10, "the map canvas is blank"
+        red = (pixels[..., 0] > 190) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
+        assert red.sum() > 50, "the red stretch of G4 is drawn on the map"
+        cells = grid_text(page)
+        assert cells[:4] == ["G4 京港澳高速", "K1493+000 – K1507+000", "02-11 20:00 – 02-12 16:00", "红色"]
+        assert page.locator("h1").first.inner_text() == "冰雪道路风险研判"
+        page.screenshot(path=str(OUTPUT / "board-zh.png"), timeout=WAIT_MS)
+
+        page.get_by_text("English", exact=True).click()
+        page.wait_for_selector("h1:has-text('Ice and snow road risk board')", timeout=WAIT_MS)
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('[data-testid=stDataFrame] td')).some(e => e.textContent === 'Red')",
+            timeout=WAIT_MS)
+        assert page.get_by_text("Risk stretches").count() == 1
+        page.wait_for_timeout(2000)
+        page.screenshot(path=str(OUTPUT / "board-en.png"), timeout=WAIT_MS)
+
+        box = page.locator("[data-testid=stDataFrame]").first.bounding_box()
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 35 + 17)  # the second row's selection cell
+        page.wait_for_selector("h1:has-text('Stretch')", timeout=WAIT_MS)
+        chosen = page.locator("[data-testid=stSelectbox] input").first.input_value(timeout=WAIT_MS)
+        assert chosen.startswith("G56 K3+000–K8+000"), "the selected row's stretch is opened"
+    assert not [url for url in requests if any(host in url for host in TILE_HOSTS)], "no map tiles fetched"
+
+
+def record_in_dispatch(url: str) -> None:
+    with chromium_page() as page:
+        page.goto(f"{url}/dispatch")
+        officer = page.get_by_label("值班民警")
+        officer.wait_for(timeout=WAIT_MS)
+        officer.fill("赵警官")
+        page.get_by_label("备注").fill("两车带道，已到位")
+        page.get_by_role("button", name="保存登记").click()
+        page.wait_for_selector("text=已保存", timeout=WAIT_MS)
+
+
+def test_a_recorded_measure_survives_an_app_restart(site):
+    with running_app(site, log_path=OUTPUT / "streamlit-dispatch-1.log") as server:
+        record_in_dispatch(server.url)
+    with running_app(site, log_path=OUTPUT / "streamlit-dispatch-2.log") as server, chromium_page() as page:
+        page.goto(server.url)
+        wait_for_board(page)
+        assert "✅ 警车带道 · 赵警官" in grid_text(page)
+        page.goto(f"{server.url}/dispatch")
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('[data-testid=stDataFrame] td')).some(e => e.textContent === '赵警官')",
+            timeout=WAIT_MS)
+        page.screenshot(path=str(OUTPUT / "dispatch-after-restart.png"), full_page=True, timeout=WAIT_MS)

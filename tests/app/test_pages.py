@@ -1,0 +1,86 @@
+"""Every page of the app runs on a published board (Streamlit's AppTest, in process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wxrisk.boardview import actions
+
+APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
+PAGES = ["app_pages/board.py", "app_pages/stretch.py", "app_pages/dispatch.py",
+         "app_pages/verification.py", "app_pages/model_data.py"]
+
+
+def run_page(page: str, english: bool = False) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if english:
+        at.session_state["lang"] = "English"
+    at.run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(board_env, page):
+    at = run_page(page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "each page has a title"
+    assert any("演示数据" in e.value for e in at.error), "synthetic banner on demo data"
+
+
+def test_board_lists_the_top_stretch_first_and_switches_language(board_env):
+    at = run_page(PAGES[0])
+    table = at.dataframe[0].value
+    first = table.data.iloc[0] if hasattr(table, "data") else table.iloc[0]
+    assert first["桩号"].startswith("K1493+000") and first["等级"] == "红色"
+    english = run_page(PAGES[0], english=True)
+    assert english.title[0].value == "Ice and snow road risk board"
+    assert english.dataframe[0].value.columns[0] == "Road" if not hasattr(english.dataframe[0].value, "data") \
+        else english.dataframe[0].value.data.columns[0] == "Road"
+
+
+def test_board_warns_of_missing_inputs_and_stale_weather(board_env):
+    warnings = [w.value for w in run_page(PAGES[0]).warning]
+    assert any("vis_m" in w for w in warnings) and any("过时" in w for w in warnings)
+
+
+def test_dispatch_form_stores_a_record_that_a_new_session_sees(board_env):
+    at = run_page("app_pages/dispatch.py")
+    at.text_input(key="record_officer").input("王警官")
+    at.text_area(key="record_note").input("两车带道")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert any(s.value == "已保存" for s in at.success)
+    stored = actions.list_actions(board_env / "data" / "actions.duckdb")
+    assert list(stored["officer"]) == ["王警官"] and list(stored["measure"]) == ["警车带道"]
+    again = run_page("app_pages/dispatch.py")
+    assert "王警官" in again.dataframe[-1].value.to_string()
+    board = run_page(PAGES[0])
+    frame = board.dataframe[0].value
+    assert "警车带道 · 王警官" in (frame.data if hasattr(frame, "data") else frame).to_string()
+
+
+def test_dispatch_form_refuses_a_record_without_officer(board_env):
+    at = run_page("app_pages/dispatch.py")
+    at.button[0].click().run()
+    assert any("officer is empty" in e.value for e in at.error)
+    assert actions.list_actions(board_env / "data" / "actions.duckdb").empty
+
+
+def test_no_board_and_no_model_are_said_plainly(tmp_path, monkeypatch):
+    for name in ("WXRISK_DATA", "WXRISK_BOARDS", "WXRISK_MODELS"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    at = run_page(PAGES[0])
+    assert not at.exception and any("尚无已发布" in w.value for w in at.warning)
+    model = run_page("app_pages/model_data.py")
+    assert not model.exception and any("尚无模型" in i.value for i in model.info)
+
+
+def test_model_page_shows_the_champion_card(board_env):
+    at = run_page("app_pages/model_data.py")
+    assert any("v20260209-1" in m.value for m in at.markdown)
+    assert "pr_auc" in at.dataframe[0].value.to_string()
