@@ -60,6 +60,7 @@ class BenchReport:
     hours: int
     stages: list[dict] = field(default_factory=list)
     machine: dict = field(default_factory=dict)
+    board_latency: dict = field(default_factory=dict)
 
     @property
     def total_s(self) -> float:
@@ -84,6 +85,7 @@ class BenchReport:
     def to_json(self) -> dict:
         return {"segments": self.segments, "hours": self.hours, "total_s": round(self.total_s, 2),
                 "peak_mib": round(self.peak_mib, 1), "stages": self.stages, "machine": self.machine,
+                "board_latency_s": self.board_latency,
                 "targets": {"total_s": 120, "peak_mib": 8192, "prediction_rows_per_s": 500_000}}
 
 

@@ -237,16 +237,26 @@ def bench(
     hours: int = 72,
     out: Annotated[Path, typer.Option(help="results JSON")] = Path("bench/results.json"),
     workdir: Annotated[Path, typer.Option(help="scratch folder for the bench database")] = Path("data/bench"),
+    board_latency: Annotated[bool, typer.Option(help="also time the app on the current published board")] = True,
+    db: DbOption = None,
 ) -> None:
-    """Time every stage of a national board with peak memory; print a table, write JSON."""
+    """Time every stage of a national board with peak memory, and the app's answer; print, write JSON."""
+    import json
     from dataclasses import replace
 
     from wxrisk.bench import run_bench
+    from wxrisk.store.publish import current_board_path_or_none
 
     settings = replace(load_settings(), data_dir=workdir, db_path=workdir / "bench.duckdb",
                        boards_dir=workdir / "boards", models_dir=workdir / "models")
     report = run_bench(settings, segments, hours, out=out, progress=_say)
     typer.echo(report.table())
+    served = _settings(db)
+    if board_latency and current_board_path_or_none(served.boards_dir) is not None:
+        from wxrisk.boardview.bench import board_latency as measure
+
+        report.board_latency = measure(served, progress=_say)
+        out.write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     typer.echo(f"written {out}")
 
 
