@@ -82,7 +82,6 @@ def train_model(db: str, until: datetime | None, promote: bool) -> str:
     logger = get_run_logger()
     with connect(db) as con:
         report = run(con, load_settings(db), until=until, promote=promote, progress=logger.info)
-    logger.info("\n%s", report.table)
     return report.version
 
 

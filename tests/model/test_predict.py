@@ -5,7 +5,7 @@ import pytest
 from wxrisk.config import WxriskError
 from wxrisk.features.spec import FeatureSpec
 from wxrisk.model.explain import contributions, driver_codes, texts_by_row
-from wxrisk.model.predict import feature_matrix, predict_risk
+from wxrisk.model.predict import driver_rows, feature_matrix, predict_risk
 from wxrisk.model.registry import load_model
 
 
@@ -76,3 +76,9 @@ def test_unknown_version_is_a_clear_error(world):
     _, settings, _ = world
     with pytest.raises(WxriskError, match="no such model version"):
         load_model(settings, "20990101T000000Z-deadbeef")
+
+
+def test_drivers_go_to_the_riskiest_rows_up_to_the_cap():
+    risk = np.array([0.001, 0.02, 0.5, 0.004, 0.3, 0.01])
+    np.testing.assert_array_equal(driver_rows(risk, 0.003, None), [False, True, True, True, True, True])
+    np.testing.assert_array_equal(driver_rows(risk, 0.003, 2), [False, False, True, False, True, False])

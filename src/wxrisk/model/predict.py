@@ -18,6 +18,7 @@ from wxrisk.model.explain import contributions, driver_codes, texts_by_row
 from wxrisk.model.registry import LoadedModel
 
 DRIVERS_MIN_RISK = 0.003
+MAX_DRIVER_ROWS = 100_000
 
 
 def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -28,18 +29,28 @@ def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
     return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
+def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndarray:
+    """Rows that get drivers in words: risk at or above `floor`, at most the `max_rows` riskiest."""
+    chosen = risk >= floor
+    if max_rows is not None and chosen.sum() > max_rows:
+        chosen &= risk >= np.partition(risk, len(risk) - max_rows)[len(risk) - max_rows]
+    return chosen
+
+
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
-                 n_drivers: int = 3) -> pd.DataFrame:
+                 n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS) -> pd.DataFrame:
     """DataFrame `segment_id, valid_time, risk, top_drivers, top_drivers_en`, one row per input row.
 
     risk : calibrated probability of at least one incident on the segment in the hour [0-1]
+    Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
+    ~0.25 ms a row: a national board keeps its explanations where the board shows them.
     """
     x = feature_matrix(features_df, model.feature_names)
     risk = model.risk(x)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
     codes = np.full(len(risk), -1, dtype="int64")
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
-    needs_words = risk >= floor
+    needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
         chosen = x[needs_words]
         codes[needs_words], texts = driver_codes(contributions(model.booster, chosen), chosen.astype("float64"),
