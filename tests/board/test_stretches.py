@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -66,6 +67,44 @@ def test_same_road_ref_other_feature_is_another_stretch(g4):
     segments = pd.concat([g4, other_carriageway], ignore_index=True)
     risk = cells(segments, {g4["segment_id"][4]: [1], other_carriageway["segment_id"][4]: [1]})
     assert len(build_stretches(risk, segments, rules_with())) == 2
+
+
+def g4_route(route_id: str | None, lat0: float = 30.4) -> pd.DataFrame:
+    """G4 as two features (K0-K10 in 湖北 then K10-K20 in 湖南) on one route `route_id`."""
+    north = road_segments("G4", "w1", 10, 113.3, lat0, "湖北")
+    south = road_segments("G4", "w2", 10, 113.3 + 10 / (111.32 * np.cos(np.radians(lat0))), lat0, "湖南")
+    south[["km_from", "km_to"]] += 10.0
+    return pd.concat([north, south], ignore_index=True).assign(route_id=route_id)
+
+
+def test_a_stretch_runs_across_features_and_the_province_border_of_its_route():
+    segments = g4_route("G4#1")
+    ids = segments["segment_id"].tolist()
+    risk = cells(segments, {ids[8]: [3], ids[9]: [3], ids[10]: [3], ids[11]: [3]})  # K8 to K12
+    stretches = build_stretches(risk, segments, rules_with())
+    assert len(stretches) == 1
+    stretch = stretches.iloc[0]
+    assert (stretch["km_from"], stretch["km_to"], stretch["n_segments"]) == (8.0, 12.0, 4)
+    assert json.loads(stretch["provinces"]) == ["湖北", "湖南"]
+    assert stretch["stretch_id"] == "G4-K8+000-20240202T03Z"
+    assert "G4 K8+000–K12+000" in stretch["reasons_en"]
+
+
+def test_without_a_route_the_source_feature_bounds_the_stretch():
+    segments = g4_route(None)
+    ids = segments["segment_id"].tolist()
+    risk = cells(segments, {ids[8]: [3], ids[9]: [3], ids[10]: [3], ids[11]: [3]})
+    stretches = build_stretches(risk, segments, rules_with())
+    assert stretches["stretch_id"].tolist() == ["G4-w1-K8+000-20240202T03Z", "G4-w2-K10+000-20240202T03Z"]
+
+
+def test_another_route_of_the_same_road_is_another_stretch_named_by_its_number():
+    first, second = g4_route("G4#1"), g4_route("G4#2", lat0=31.4)
+    second["segment_id"] = "far-" + second["segment_id"]
+    segments = pd.concat([first, second], ignore_index=True)
+    risk = cells(segments, {first["segment_id"][5]: [2], second["segment_id"][5]: [2]})
+    stretches = build_stretches(risk, segments, rules_with())
+    assert stretches["stretch_id"].tolist() == ["G4-K5+000-20240202T02Z", "G4#2-K5+000-20240202T02Z"]
 
 
 def test_hours_merge_into_one_window_within_the_time_gap(g4):

@@ -58,15 +58,24 @@ def test_leeds_roads_have_no_cycleways_and_speeds_in_kmh(leeds):
 
 def test_leeds_segments_are_at_most_1_km_with_k_stakes(leeds):
     con, _ = leeds
-    (max_km, bad_length, bad_stakes, features) = table(con, """
+    (max_km, bad_length, features) = table(con, """
         SELECT max(length_km), count(*) FILTER (WHERE abs(km_to - km_from - length_km) > 1e-6),
-               count(*) FILTER (WHERE km_from <> (split_part(segment_id, '-', 2)::INT) * 1.0),
                count(DISTINCT feature_id)
         FROM segments""")[0]
     assert max_km <= 1.0 + 1e-6
     assert bad_length == 0
-    assert bad_stakes == 0  # piece i starts at K i+000
     assert features == 1121
+    # K-stakes run along each route (chained features of one ref) from K0 with neither gap nor overlap
+    (gaps, not_from_k0, features_with_ref, routes_with_ref) = table(con, """
+        WITH s AS (SELECT route_id, road_ref, feature_id, km_from,
+                          lag(km_to) OVER (PARTITION BY route_id ORDER BY km_from) AS previous_km_to FROM segments)
+        SELECT count(*) FILTER (WHERE abs(km_from - previous_km_to) > 1e-6),
+               count(*) FILTER (WHERE previous_km_to IS NULL AND km_from <> 0),
+               count(DISTINCT feature_id) FILTER (WHERE road_ref IS NOT NULL),
+               count(DISTINCT route_id) FILTER (WHERE road_ref IS NOT NULL)
+        FROM s""")[0]
+    assert (gaps, not_from_k0) == (0, 0)
+    assert routes_with_ref < features_with_ref / 2  # OSM splits a road at every junction: chains join them
     # A61 Wakefield Road (osm 3999930) keeps its ref and name, 2 lanes, 40 mph
     row = table(con, "SELECT road_ref, name, lanes, maxspeed_kmh, path_json FROM segments "
                      "WHERE segment_id = '3999930-0000'")[0]

@@ -1,9 +1,9 @@
 """Stretches: contiguous risky segments of one road, merged over hours into one time window.
 
 A segment-hour is risky when its tier is at or above `rules["stretch"]["min_tier"]`. On one road
-(same `road_ref` and source feature, ordered by K-stake) risky segments whose gap is at most
-`gap_km` join one run per hour; runs of hours at most `gap_hours` apart whose K-stake ranges
-touch (within `gap_km`) join one stretch. A stretch covers every segment between its first and
+(same `road_ref` and `route_id`, or source feature where the route is unknown; ordered by K-stake)
+risky segments whose gap is at most `gap_km` join one run per hour; runs of hours at most
+`gap_hours` apart whose K-stake ranges touch (within `gap_km`) join one stretch. A stretch covers every segment between its first and
 last K-stake, for the hours from its onset to its end.
 """
 
@@ -185,10 +185,18 @@ def _reasons(road: str, km_from: float, km_to: float, tier: str, peak_risk: floa
     return zh, en
 
 
-def _stretch_id(road: str, feature_id: str, km_from: float, onset: pd.Timestamp, taken: set[str]) -> str:
-    """`<road>[-<feature>]-<K-stake>-<onset>Z`, unique within the board (K-stakes count from the
-    start of the source feature, so the feature is named when the road has several)."""
-    prefix = feature_id if feature_id.startswith(road) else "-".join(p for p in (road, feature_id) if p)
+def _stretch_id(road: str, route: str, km_from: float, onset: pd.Timestamp, taken: set[str]) -> str:
+    """`<road>[#<n>]-<K-stake>-<onset>Z`, unique within the board, e.g. `G4-K1123+000-20240202T03Z`.
+
+    K-stakes count from the start of the route, so the route number is named from a road's second
+    route on; a segment with no route names its source feature (`G4-w1-K3+000-...`).
+    """
+    if route == f"{road}#1":
+        prefix = road
+    elif route.startswith(road):
+        prefix = route
+    else:
+        prefix = "-".join(p for p in (road, route) if p)
     base = f"{prefix}-{k_stake(km_from)}-{onset:%Y%m%dT%H}Z"
     stretch_id, n = base, 1
     while stretch_id in taken:
@@ -199,17 +207,20 @@ def _stretch_id(road: str, feature_id: str, km_from: float, onset: pd.Timestamp,
 
 
 def _clean_segments(segments_df: pd.DataFrame) -> pd.DataFrame:
-    """Segments with a road key, plain text provinces and filled flags [bridge bool, grade_pct %]."""
+    """Segments with their route (`route_id`, else the source feature), a road key, plain text
+    provinces and filled flags [bridge bool, grade_pct %]."""
     segments = segments_df.copy()
-    segments["road_key"] = segments["road_ref"].fillna("").astype(str) + "|" + segments["feature_id"].fillna("").astype(str)
-    for column in ("road_ref", "feature_id", "name", "province"):
+    route = segments["route_id"] if "route_id" in segments else pd.Series(None, index=segments.index, dtype=object)
+    segments["route"] = route.where(route.notna(), segments["feature_id"])
+    segments["road_key"] = segments["road_ref"].fillna("").astype(str) + "|" + segments["route"].fillna("").astype(str)
+    for column in ("road_ref", "feature_id", "route", "name", "province"):
         segments[column] = [str(v) if isinstance(v, str) and v else "" for v in segments[column]]
     segments["bridge"] = segments["bridge"].fillna(False).astype(bool) if "bridge" in segments else False
     segments["grade_pct"] = segments["grade_pct"].astype(float).fillna(0.0) if "grade_pct" in segments else 0.0
     return segments.sort_values(["road_key", "km_from"], ignore_index=True)
 
 
-SEGMENT_ARRAYS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat",
+SEGMENT_ARRAYS = ("segment_id", "road_ref", "feature_id", "route", "name", "province", "km_from", "km_to", "lon", "lat",
                   "bridge", "grade_pct")
 CELL_ARRAYS = ("valid_time", "hour", "risk", "rank", "km_from", "km_to", "top_drivers", "top_drivers_en",
                *WEATHER_CONDITIONS)
@@ -226,7 +237,8 @@ def build_stretches(
 
     risk_df     : `segment_id`, `valid_time` [UTC], `risk` [probability per segment-hour], `tier`,
                   optionally `top_drivers`, `top_drivers_en`
-    segments_df : the `segments` table (K-stakes [km], province, midpoint, bridge, grade_pct)
+    segments_df : the `segments` table (K-stakes [km] along `route_id` when present, province,
+                  midpoint, bridge, grade_pct)
     flags_df    : weather conditions per segment-hour (`tiers.condition_flags`), or None
     tz          : time zone of the times written in the reasons
     Times are naive UTC; `onset`/`end_time` are the first/last hour at or above the minimum tier;
@@ -294,7 +306,7 @@ def _stretch_row(cells: Arrays, road_segments: Arrays, same_ref: Arrays, road: A
     centre = int(np.argmin(np.abs(mid_km - (km_from + km_to) / 2)))
     onsets = _tier_onsets(cells, min_rank)
     return {
-        "stretch_id": _stretch_id(road_name, members["feature_id"][0], km_from, onset, taken),
+        "stretch_id": _stretch_id(road_name, members["route"][0], km_from, onset, taken),
         "road_ref": road_name,
         "name": next((n for n in members["name"] if n), None),
         "province": provinces[0] if provinces else None,

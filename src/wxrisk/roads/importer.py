@@ -11,6 +11,7 @@ import pandas as pd
 
 from wxrisk.config import Settings
 from wxrisk.roads.reader import RoadFeature, RoadFile, read_roads
+from wxrisk.roads.routes import FeatureEnds, assign_routes, route_k_stakes
 from wxrisk.roads.segmentation import cut_line
 from wxrisk.roads.tags import (
     is_ramp,
@@ -24,7 +25,7 @@ from wxrisk.roads.tags import (
 from wxrisk.store.ledger import ImportEntry, ImportResult, run_import
 
 SEGMENT_COLUMNS = (
-    "segment_id", "source", "feature_id", "road_ref", "name", "highway", "province", "km_from", "km_to",
+    "segment_id", "source", "feature_id", "route_id", "road_ref", "name", "highway", "province", "km_from", "km_to",
     "length_km", "lon", "lat", "path_json", "bridge", "tunnel", "is_ramp", "oneway", "lanes",
     "maxspeed_kmh", "elevation_m", "grade_pct", "curvature_deg_per_km", "aadt", "synthetic", "import_id",
 )
@@ -56,7 +57,8 @@ def segment_id(feature_id: str, index: int) -> str:
 
 
 def feature_segments(feature: RoadFeature, max_km: float) -> list[dict]:
-    """The feature cut into pieces; K-stakes run on across the parts of a MultiLineString."""
+    """The feature cut into pieces, K-stakes [km] from the feature's first vertex (running on across
+    the parts of a MultiLineString)."""
     attributes = road_attributes(feature.tags)
     rows: list[dict] = []
     km_offset = 0.0
@@ -66,9 +68,8 @@ def feature_segments(feature: RoadFeature, max_km: float) -> list[dict]:
                 "segment_id": segment_id(feature.feature_id, len(rows)),
                 "feature_id": feature.feature_id,
                 **attributes,
-                "km_from": round(piece.km_from, 6),
-                "km_to": round(piece.km_to, 6),
-                "length_km": round(piece.km_to - piece.km_from, 6),
+                "km_from": piece.km_from,
+                "km_to": piece.km_to,
                 "lon": piece.lon_mid,
                 "lat": piece.lat_mid,
                 "path_json": json.dumps(np.round(piece.path, PATH_DECIMALS).tolist()),
@@ -79,10 +80,32 @@ def feature_segments(feature: RoadFeature, max_km: float) -> list[dict]:
     return rows
 
 
+def feature_ends(feature: RoadFeature, length_km: float) -> FeatureEnds:
+    """The feature as route chaining sees it: ref, one-way flag, first and last vertex, length [km]."""
+    first, last = feature.parts[0][0], feature.parts[-1][-1]
+    return FeatureEnds(feature.feature_id, feature.tags.get("ref") or None,
+                       parse_bool(feature.tags.get("oneway")) is True,
+                       (float(first[0]), float(first[1])), (float(last[0]), float(last[1])), length_km)
+
+
 def segments_frame(roads: RoadFile, max_km: float) -> pd.DataFrame:
-    """All segments of a file's roads, columns as in `segments` (source and import id left empty)."""
+    """All segments of a file's roads, columns as in `segments` (source and import id left empty).
+
+    K-stakes count from the start of each segment's route (`routes.assign_routes`); segment ids
+    and geometry stay per feature.
+    """
     rows = [row for feature in roads.roads for row in feature_segments(feature, max_km)]
     frame = pd.DataFrame(rows, columns=[c for c in SEGMENT_COLUMNS if c not in ("source", "import_id")])
+    feature_km = frame.groupby("feature_id", sort=False)["km_to"].max()
+    routes = assign_routes([feature_ends(f, float(feature_km[f.feature_id])) for f in roads.roads])
+    placed = frame[["feature_id"]].merge(routes, on="feature_id", how="left")
+    km_from, km_to = route_k_stakes(frame["km_from"].to_numpy(float), frame["km_to"].to_numpy(float),
+                                    placed["offset_km"].to_numpy(float),
+                                    frame["feature_id"].map(feature_km).to_numpy(float),
+                                    placed["reversed"].to_numpy(bool))
+    frame["route_id"] = placed["route_id"].to_numpy()
+    frame["km_from"], frame["km_to"] = np.round(km_from, 6), np.round(km_to, 6)
+    frame["length_km"] = np.round(frame["km_to"] - frame["km_from"], 6)
     frame["lanes"] = frame["lanes"].astype("Int64")
     frame["oneway"] = frame["oneway"].astype("boolean")
     return frame
