@@ -107,6 +107,20 @@ def test_another_route_of_the_same_road_is_another_stretch_named_by_its_number()
     assert stretches["stretch_id"].tolist() == ["G4-K5+000-20240202T02Z", "G4#2-K5+000-20240202T02Z"]
 
 
+def test_a_long_stretch_is_cut_into_equal_parts_of_at_most_max_km():
+    segments = g4_route("G4#1")
+    risky = {sid: [3, 4] for sid in segments["segment_id"][2:19]}  # K2 to K19, 17 km for 2 hours
+    rules = rules_with()
+    whole = build_stretches(cells(segments, risky), segments, rules)
+    rules["stretch"]["max_km"] = 6.0
+    cut = build_stretches(cells(segments, risky), segments, rules)
+    assert whole[["km_from", "km_to"]].values.tolist() == [[2.0, 19.0]]
+    # 17 km in ceil(17 / 6) = 3 parts of 5.67 km; each 1-km segment goes to the part holding its midpoint
+    assert cut[["km_from", "km_to"]].values.tolist() == [[2.0, 8.0], [8.0, 13.0], [13.0, 19.0]]
+    assert cut["expected_incidents"].sum() == pytest.approx(whole["expected_incidents"].sum())
+    assert (cut["onset"] == T0 + timedelta(hours=3)).all()
+
+
 def test_hours_merge_into_one_window_within_the_time_gap(g4):
     sid = g4["segment_id"][5]
     risk = cells(g4, {sid: [1, 2, 5, 6]})  # quiet at hours 3 and 4: a 2 h gap

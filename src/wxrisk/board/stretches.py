@@ -3,13 +3,15 @@
 A segment-hour is risky when its tier is at or above `rules["stretch"]["min_tier"]`. On one road
 (same `road_ref` and `route_id`, or source feature where the route is unknown; ordered by K-stake)
 risky segments whose gap is at most `gap_km` join one run per hour; runs of hours at most
-`gap_hours` apart whose K-stake ranges touch (within `gap_km`) join one stretch. A stretch covers every segment between its first and
-last K-stake, for the hours from its onset to its end.
+`gap_hours` apart whose K-stake ranges touch (within `gap_km`) join one stretch. With `max_km` set, a longer stretch is cut into equal
+parts of at most `max_km`. A stretch covers every segment between its first and last K-stake, for
+the hours from its onset to its end.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 
 import numpy as np
@@ -106,6 +108,19 @@ def road_components(hour: np.ndarray, km_from: np.ndarray, km_to: np.ndarray, ga
     labels = np.empty_like(labels_sorted)
     labels[order] = labels_sorted
     return labels
+
+
+def split_long(labels: np.ndarray, km_from: np.ndarray, km_to: np.ndarray, max_km: float) -> np.ndarray:
+    """Stretch numbers with every stretch longer than `max_km` [km] cut into equal parts of at most
+    `max_km`, each cell going to the part holding its midpoint (a command's section of road)."""
+    parts = np.zeros(len(labels), dtype=int)
+    for label in np.unique(labels):
+        member = labels == label
+        lo, hi = km_from[member].min(), km_to[member].max()
+        n_parts = max(1, math.ceil((hi - lo) / max_km - 1e-9))
+        mid_km = (km_from[member] + km_to[member]) / 2
+        parts[member] = np.clip(((mid_km - lo) / (hi - lo) * n_parts).astype(int), 0, n_parts - 1)
+    return np.unique(np.column_stack([labels, parts]), axis=0, return_inverse=True)[1].ravel()
 
 
 def _check_columns(frame: pd.DataFrame, columns, what: str) -> None:
@@ -273,6 +288,9 @@ def build_stretches(
         cells = _subset(road, road["rank"] >= min_rank)
         labels = road_components(cells["hour"].astype(float), cells["km_from"].astype(float),
                                  cells["km_to"].astype(float), float(section["gap_km"]), float(section["gap_hours"]))
+        if section.get("max_km"):
+            labels = split_long(labels, cells["km_from"].astype(float), cells["km_to"].astype(float),
+                                float(section["max_km"]))
         road_segments = _arrays(segments[segments["road_key"] == road_key], SEGMENT_ARRAYS)
         same_ref = by_ref[road_segments["road_ref"][0]]
         for label in np.unique(labels):
