@@ -34,7 +34,7 @@ TIER_WORDS = {"blue": ("蓝色", "blue"), "yellow": ("黄色", "yellow"), "orang
 SEGMENT_COLUMNS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat")
 
 STRETCH_COLUMNS = [
-    "stretch_id", "road_ref", "name", "province", "km_from", "km_to", "length_km", "n_segments",
+    "stretch_id", "road_ref", "route_id", "name", "province", "km_from", "km_to", "length_km", "n_segments",
     "onset", "peak_time", "end_time", "tier", "peak_risk", "expected_incidents", "conditions",
     "lon", "lat", "segment_ids", "reasons_zh", "reasons_en", "tier_onsets", "provinces",
 ]
@@ -326,6 +326,7 @@ def _stretch_row(cells: Arrays, road_segments: Arrays, same_ref: Arrays, road: A
     return {
         "stretch_id": _stretch_id(road_name, members["route"][0], km_from, onset, taken),
         "road_ref": road_name,
+        "route_id": members["route"][0] or None,
         "name": next((n for n in members["name"] if n), None),
         "province": provinces[0] if provinces else None,
         "km_from": km_from,

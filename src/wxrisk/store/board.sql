@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS stretches (
     run_id             TEXT NOT NULL,
     stretch_id         TEXT NOT NULL,
     road_ref           TEXT,
+    route_id           TEXT,                  -- the route its K-stakes are counted along
     name               TEXT,
     province           TEXT,
     km_from            DOUBLE,                -- K-stakes [km]
