@@ -51,3 +51,16 @@ def test_the_forecast_shows_freezing_rain_on_the_g4_in_hubei(board):
     assert np.isin(weather.ptype[:, hubei_g4], (3, 12)).mean() > 0.3
     guangdong = pieces.province == "广东"
     assert not np.isin(weather.ptype[:, guangdong], (3, 5, 6, 8, 12)).any()
+
+
+def test_the_morning_of_2_february_is_a_few_per_thousand_on_the_g4_and_g70_and_quiet_in_guangdong(board):
+    # Issue 4's board criterion, on the hazard the incidents are drawn from: 05:00-12:00 Beijing time on
+    # 2 February 2024 (the board's first 8 hours). DESIGN.md: incidents a few per thousand segment-hours in
+    # freezing rain; Guangdong stayed above freezing (CMA, February 2024).
+    pieces, rate, _ = board
+    morning = rate[:8]
+    for ref, province, lat_min in (("G4", "湖北", -90.0), ("G70", "湖北", -90.0), ("G4", "湖南", 27.5)):
+        chosen = (pieces.ref == ref) & (pieces.province == province) & (pieces.lat >= lat_min)
+        assert morning[:, chosen].mean() > 2e-3, (ref, province)
+    guangdong = pieces.province == "广东"
+    assert morning[:, guangdong].max() < 1e-4

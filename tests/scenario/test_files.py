@@ -9,17 +9,19 @@ import time
 from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 import xarray as xr
 
 from wxrisk.config import WxriskError
+from wxrisk.model.dataset import split_by_winter
 from wxrisk.scenario import ScenarioFiles, generate
 from wxrisk.scenario.geography import CORRIDORS, TEAMS
 from wxrisk.scenario.history import INCIDENT_COLUMNS
 from wxrisk.scenario.roads import build_network, distance_km
 
-TINY_TRAINING_WINDOW = (datetime(2023, 1, 11), datetime(2023, 1, 19))
+TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 11), datetime(2023, 1, 30)))
 
 
 def _hashes(files: ScenarioFiles) -> dict[str, str]:
@@ -102,7 +104,24 @@ def test_incidents_are_generic_preset_rows_on_the_road_lines(tiny):
         point = shapely.Point(float(row["lon"]), float(row["lat"]))
         assert lines.distance(point) * 111_000 < 1.0   # on the line; the importer matches within 100 m
         utc = occurred.replace(tzinfo=None) - timedelta(hours=8)
-        assert any(start <= utc < end for start, end in (files.holdout_winter, TINY_TRAINING_WINDOW))
+        assert any(start <= utc < end for start, end in (files.holdout_winter, *TINY_TRAINING_WINDOWS))
+
+
+def test_tiny_has_incidents_in_every_period_the_trainer_cuts(tiny):
+    # The flow tests train on the tiny world: two winters before the holdout, so the trainer
+    # (wxrisk.model.dataset.split_by_winter) trains on the first and cuts the second at half its
+    # incident-hours. Each period needs incidents, with a margin, or training fails.
+    files, _ = tiny
+    with files.incidents.open(encoding="utf-8", newline="") as fh:
+        occurred = [datetime.fromisoformat(r["occurred_at"]).replace(tzinfo=None) - timedelta(hours=8)
+                    for r in csv.DictReader(fh)]
+    events = pd.Series(sorted(t.replace(minute=0) + timedelta(hours=1) for t in occurred if t < files.train_until))
+    hours = pd.Series(np.concatenate([pd.date_range(start, end, freq="h", inclusive="left")
+                                      for start, end in TINY_TRAINING_WINDOWS]))
+    split = split_by_winter(hours, events)
+    for name in ("train", "valid", "test"):
+        start, end = split.period(name)
+        assert ((events >= start) & (events < end)).sum() >= 10, name
 
 
 def test_weather_files_are_cf_with_units_and_flags(tiny):

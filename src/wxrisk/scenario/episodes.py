@@ -2,8 +2,9 @@
 
 The 2024 event is scripted after the real one (persistent freezing rain and snow over Hubei, Hunan,
 Anhui, Henan and Jiangxi, strongest about 31 January to 7 February 2024, Spring Festival on
-10 February); the training winters get random outbreaks and systems plus one scripted icing episode
-each, so that every winter has something to learn from. Only the 2024 dates follow real events.
+10 February); the training winters get random outbreaks and systems plus three scripted icing
+episodes each, so that the model sees enough incidents on ice to learn from (docs/demo-world.md).
+Only the 2024 dates follow real events.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from lunardate import LunarDate
 from wxrisk.scenario.roads import substream
 from wxrisk.scenario.weather import Outbreak, System, World, hours_of
 
-WINDOW_DAYS_BEFORE_FESTIVAL = 24   # history window: from 24 days before Spring Festival ...
-WINDOW_DAYS_AFTER_FESTIVAL = 21    # ... to 21 days after (45 days; the rush runs from -15 to +25)
+WINDOW_DAYS_BEFORE_FESTIVAL = 18   # history window: from 18 days before Spring Festival ...
+WINDOW_DAYS_AFTER_FESTIVAL = 14    # ... to 14 days after (32 days; the rush runs from -15 to +25)
 LEAD_IN_DAYS = 6                   # weather before a window that can still be felt in it
+WEATHER_DAYS = (24, 21)            # random weather is drawn from 24 days before to 21 days after Spring
+                                   # Festival, wider than the window: its length does not reshuffle it
 
 
 def spring_festival(year: int) -> date:
@@ -46,12 +49,13 @@ class Winter:
         return datetime(2000, 1, 1) + timedelta(hours=self.end_h)
 
 
-def winter(festival_year: int, role: str) -> Winter:
+def winter(festival_year: int, role: str, days_before: int = WINDOW_DAYS_BEFORE_FESTIVAL,
+           days_after: int = WINDOW_DAYS_AFTER_FESTIVAL) -> Winter:
     """The window around the Spring Festival of `festival_year` (local midnight = 16 UTC the day before)."""
     festival = spring_festival(festival_year)
-    first_local_day = festival - timedelta(days=WINDOW_DAYS_BEFORE_FESTIVAL)
+    first_local_day = festival - timedelta(days=days_before)
     start_h = hours_of(np.datetime64(first_local_day)) - 8
-    end_h = start_h + 24 * (WINDOW_DAYS_BEFORE_FESTIVAL + WINDOW_DAYS_AFTER_FESTIVAL)
+    end_h = start_h + 24 * (days_before + days_after)
     return Winter(f"{festival_year - 1}-{festival_year % 100:02d}", festival, start_h, end_h, role)
 
 
@@ -88,18 +92,22 @@ def event_2024() -> World:
 
 EVENT_2024_PERIOD = ("2024-01-30T00", "2024-02-08T12")
 
-# One scripted icing episode per training winter: (outbreak onset, band start, band centre lat) UTC.
+# Three scripted icing episodes per training winter: (outbreak onset, band start, band centre lat) UTC.
 TRAINING_EPISODES = {
-    2021: ("2021-01-29T00", "2021-01-30T06", 30.5),
-    2022: ("2022-01-26T00", "2022-01-27T00", 29.8),
-    2023: ("2023-01-13T00", "2023-01-14T06", 30.8),
+    2021: (("2021-01-29T00", "2021-01-30T06", 30.5), ("2021-02-05T00", "2021-02-06T06", 30.0),
+           ("2021-02-14T00", "2021-02-15T06", 29.6)),
+    2022: (("2022-01-17T00", "2022-01-18T06", 30.2), ("2022-01-26T00", "2022-01-27T00", 29.8),
+           ("2022-02-06T00", "2022-02-07T06", 30.6)),
+    2023: (("2023-01-06T00", "2023-01-07T06", 30.0), ("2023-01-13T00", "2023-01-14T06", 30.8),
+           ("2023-01-26T00", "2023-01-27T06", 29.4)),
 }
 
 
-def training_episode(year: int) -> World:
-    onset, band_start, band_lat = TRAINING_EPISODES[year]
-    return World(outbreaks=(Outbreak(hours_of(onset), 0.33, -8.0, 96.0, 0.3),),
-                 systems=(_band(band_start, 36, 113.8, band_lat, 1.4, 4.5, u_deg_h=0.08),))
+def training_episodes(year: int) -> tuple[World, ...]:
+    """The scripted icing episodes of a training winter: an outbreak, then a warm band over it a day later."""
+    return tuple(World(outbreaks=(Outbreak(hours_of(onset), 0.33, -8.0, 96.0, 0.3),),
+                       systems=(_band(band_start, 36, 113.8, band_lat, 1.4, 4.5, u_deg_h=0.08),))
+                 for onset, band_start, band_lat in TRAINING_EPISODES[year])
 
 
 def random_world(seed: int, w: Winter) -> World:
@@ -127,13 +135,20 @@ def _overlaps(start_h: float, end_h: float, period: tuple[int, int]) -> bool:
     return start_h < period[1] and end_h > period[0]
 
 
+def _scripted_period(world: World) -> tuple[float, float]:
+    """Hours [UTC since EPOCH] a scripted episode owns: random weather is kept out of them."""
+    return (min(o.onset_h for o in world.outbreaks) - 48, max(s.end_h for s in world.systems) + 24)
+
+
 def winter_world(seed: int, festival_year: int) -> World:
-    """The weather of the demo winter of `festival_year`: random weather plus its scripted episode, random
-    events kept clear of the episode. The same world serves every grid and time range cut from it."""
-    w = winter(festival_year, "train")
-    scripted = event_2024() if festival_year == HOLDOUT_YEAR else training_episode(festival_year)
-    period = (min(o.onset_h for o in scripted.outbreaks) - 48, max(s.end_h for s in scripted.systems) + 24)
+    """The weather of the demo winter of `festival_year`: random weather plus its scripted episodes, random
+    events kept clear of the episodes. The same world serves every grid and time range cut from it."""
+    w = winter(festival_year, "train", *WEATHER_DAYS)
+    scripted = (event_2024(),) if festival_year == HOLDOUT_YEAR else training_episodes(festival_year)
+    periods = [_scripted_period(world) for world in scripted]
     rand = random_world(seed, w)
-    outbreaks = [o for o in rand.outbreaks if not _overlaps(o.onset_h, o.onset_h + 2 * o.decay_h, period)]
-    systems = [s for s in rand.systems if not _overlaps(s.start_h, s.end_h, period)]
-    return World(tuple(outbreaks) + scripted.outbreaks, tuple(systems) + scripted.systems)
+    outbreaks = [o for o in rand.outbreaks
+                 if not any(_overlaps(o.onset_h, o.onset_h + 2 * o.decay_h, p) for p in periods)]
+    systems = [s for s in rand.systems if not any(_overlaps(s.start_h, s.end_h, p) for p in periods)]
+    return World(tuple(outbreaks) + tuple(o for world in scripted for o in world.outbreaks),
+                 tuple(systems) + tuple(s for world in scripted for s in world.systems))

@@ -20,7 +20,7 @@ import numpy as np
 
 def _phase_multiplier() -> dict[int, float]:
     # ECMWF ptype code -> multiplier when the road surface is at or below 0 °C for frozen/freezing phases
-    return {0: 1.0, 1: 2.0, 3: 100.0, 5: 18.0, 6: 10.0, 7: 6.0, 8: 25.0, 12: 45.0}
+    return {0: 1.0, 1: 2.0, 3: 400.0, 5: 120.0, 6: 60.0, 7: 30.0, 8: 120.0, 12: 200.0}
 
 
 def _hour_profile() -> tuple[float, ...]:
@@ -39,17 +39,17 @@ def _rush_knots() -> tuple[tuple[int, float], ...]:
 class HazardConstants:
     """The hazard model's numbers [units in each comment]."""
 
-    base_rate_per_km_h: float = 2.0e-5        # dry road, daylight, reference traffic [incidents/(km h)]
+    base_rate_per_km_h: float = 1.0e-5        # dry road, daylight, reference traffic [incidents/(km h)]
     aadt_ref: float = 40_000.0                 # reference traffic volume [vehicles/day]
     phase_multiplier: dict[int, float] = field(default_factory=_phase_multiplier)
     rate_exponent: float = 0.5                 # precipitation multiplier scales as (rate / 1 mm/h)^exponent
     rate_factor_range: tuple[float, float] = (0.5, 2.0)  # clip of that intensity factor [x]
     warm_surface_c: float = 0.5                # freezing/frozen phases on a road warmer than this act as rain/slush [°C]
     slush_fraction: float = 0.35               # share of the snow multiplier left on a road above warm_surface_c
-    black_ice_multiplier: float = 15.0         # no precipitation, road <= 0 °C, wet from precipitation in the last hours
+    black_ice_multiplier: float = 100.0         # no precipitation, road <= 0 °C, wet from precipitation in the last hours
     black_ice_lookback_h: int = 12             # how far back precipitation wets the road [h]
     black_ice_wet_mm: float = 0.5              # precipitation in the lookback that wets the road [mm]
-    frost_multiplier: float = 2.5              # road <= 0 °C and dew point within frost_spread_k of it
+    frost_multiplier: float = 10.0             # road <= 0 °C and dew point within frost_spread_k of it
     frost_spread_k: float = 1.0                # road temperature minus dew point for frost deposition [K]
     bridge_multiplier: float = 1.3             # any weather: narrow deck, no hard shoulder [x]
     bridge_deck_cooling_k: float = 1.5         # deck colder than the roadway skin at night [K] (0.5 K by day)

@@ -56,7 +56,8 @@ class SizeSpec:
 
 def _tiny_winters() -> tuple[Winter, ...]:
     return (
-        Winter("2022-23", spring_festival(2023), hours_of("2023-01-11T00"), hours_of("2023-01-19T00"), "train"),
+        Winter("2021-22", spring_festival(2022), hours_of("2022-01-25T00"), hours_of("2022-02-10T00"), "train"),
+        Winter("2022-23", spring_festival(2023), hours_of("2023-01-11T00"), hours_of("2023-01-30T00"), "train"),
         Winter("2023-24", spring_festival(2024), hours_of("2024-01-30T00"), hours_of("2024-02-05T00"), "holdout"),
     )
 
