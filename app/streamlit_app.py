@@ -19,6 +19,7 @@ with st.sidebar:
     st.radio(t("language"), ui.LANGUAGES, index=ui.LANGUAGES.index(st.session_state["lang"]), horizontal=True,
              key="lang_choice", on_change=lambda: st.session_state.update(lang=st.session_state["lang_choice"]))
 language = ui.lang()
+expected_sha256 = ui.password_hash(language)
 
 pages = [
     st.Page("app_pages/board.py", title=t("page_board", language), icon=":material/map:", default=True, url_path="board"),
@@ -27,7 +28,10 @@ pages = [
     st.Page("app_pages/verification.py", title=t("page_verify", language), icon=":material/fact_check:", url_path="verification"),
     st.Page("app_pages/model_data.py", title=t("page_model", language), icon=":material/model_training:", url_path="model"),
 ]
-page = st.navigation(pages)
+# Navigation is set up even while locked, so a deep link (e.g. /stretch) survives the password.
+page = st.navigation(pages, position="sidebar" if ui.unlocked(expected_sha256) else "hidden")
+if not ui.unlocked(expected_sha256):
+    ui.ask_password(expected_sha256, language)
 path = ui.board_path()
 if path is not None:
     ui.synthetic_banner(path, language)

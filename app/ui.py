@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,9 +10,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from wxrisk.boardview import snapshot
+from wxrisk.boardview import access, snapshot
 from wxrisk.boardview.i18n import TIER_RGBA, t, tier_label
-from wxrisk.boardview.status import data_warnings
+from wxrisk.boardview.status import data_warnings, replay_text
 from wxrisk.config import Settings, WxriskError, load_settings
 from wxrisk.store.publish import current_board_path, open_board
 
@@ -101,14 +102,45 @@ def styled(table: pd.DataFrame, tier_column: str, language: str) -> object:
 def run_header(run: snapshot.RunInfo, language: str) -> None:
     """Run caption and the data warnings, on every page."""
     st.caption(t("run_caption", language, run_id=run.run_id, start=local(run.start_time, "%Y-%m-%d %H:%M"),
-                 hours=run.hours, issued=local(run.weather_issued_at) or "—", model=run.model_version or "—"))
+                 hours=run.hours, issued=local(run.weather_issued_at, "%Y-%m-%d %H:%M") or "—", model=run.model_version or "—"))
     for warning in data_warnings(run, now_utc(), language):
         st.warning(warning, icon=":material/warning:")
 
 
 def synthetic_banner(path: str, language: str) -> None:
-    if run_info(path).synthetic:
-        st.error(f"**{t('synthetic_banner', language)}**", icon=":material/science:")
+    """The red demo-data banner; a synthetic run is a replay of a past event, so its start is named."""
+    run = run_info(path)
+    if run.synthetic:
+        st.error(f"**{t('synthetic_banner', language)}**  \n{replay_text(run, settings().timezone, language)}",
+                 icon=":material/science:")
+
+
+def password_hash(language: str) -> str | None:
+    """The board's password hash (`WXRISK_BOARD_PASSWORD_SHA256`), None when the board is open; a
+    malformed one locks the board with a message."""
+    try:
+        return access.expected_sha256(os.environ)
+    except WxriskError:
+        st.error(t("bad_password_hash", language), icon=":material/lock:")
+        st.stop()
+
+
+def unlocked(expected_sha256: str | None) -> bool:
+    """Whether this session may see the board: no password set, or it was entered here."""
+    return expected_sha256 is None or st.session_state.get("board_unlocked") == expected_sha256
+
+
+def ask_password(expected_sha256: str, language: str) -> None:
+    """Ask for the password and stop the page; on the right one, remember it in the session and rerun."""
+    st.title(t("app_title", language))
+    st.info(t("password_prompt", language), icon=":material/lock:")
+    entered = st.text_input(t("password", language), type="password", key="board_password")
+    if entered and access.password_matches(entered, expected_sha256):
+        st.session_state["board_unlocked"] = expected_sha256
+        st.rerun()
+    if entered:
+        st.error(t("wrong_password", language))
+    st.stop()
 
 
 def actions_db() -> Path:

@@ -83,6 +83,7 @@ table = pd.DataFrame({
     t("col_window", language): [ui.window_text(a, b) for a, b in
                                 zip(all_stretches["onset"], all_stretches["end_time"], strict=True)],
     t("col_tier", language): [ui.tier_text(tier, language) for tier in all_stretches["tier"]],
+    t("col_peak", language): all_stretches["peak_risk"],
     t("col_measure", language): all_stretches[measure_col].fillna(""),
     t("col_start", language): all_stretches["measure_start_at"].map(ui.local),
     t("col_team", language): [
@@ -94,14 +95,16 @@ table = pd.DataFrame({
         f"✅ {last_taken.at[s, 'measure']} · {last_taken.at[s, 'officer']}" if s in last_taken.index else ""
         for s in all_stretches["stretch_id"]
     ],
-    t("col_peak", language): all_stretches["peak_risk"],
 })
 st.caption(t("stretches_hint", language))
 chosen = st.dataframe(
     ui.styled(table, t("col_tier", language), language), hide_index=True, on_select="rerun", selection_mode="single-row", key="stretch_table",
-    column_config={t("col_peak", language): st.column_config.ProgressColumn(
-        t("col_peak", language), format="percent", min_value=0.0,
-        max_value=float(max(all_stretches["peak_risk"].max(), 0.01)))},
+    column_config={
+        **{t(key, language): st.column_config.TextColumn(width="small")
+           for key in ("col_tier", "col_start", "col_taken")},
+        t("col_peak", language): st.column_config.ProgressColumn(
+            t("col_peak", language), format="percent", min_value=0.0, width="small",
+            max_value=float(max(all_stretches["peak_risk"].max(), 0.01)))},
 )
 if chosen.selection.rows:
     open_stretch(all_stretches.iloc[chosen.selection.rows[0]]["stretch_id"])

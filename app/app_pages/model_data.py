@@ -20,7 +20,7 @@ else:
     if card.metrics:
         st.dataframe(pd.DataFrame({t("metrics", language): list(card.metrics),
                                    "": [round(v, 4) for v in card.metrics.values()]}), hide_index=True)
-    with st.expander("card.md", expanded=True):
+    with st.expander("card.md", expanded=False):
         st.markdown(card.card_md)
 
 if path is None:
@@ -35,15 +35,15 @@ if not warnings:
 if run.message:
     st.caption(t("run_message", language, message=run.message))
 c1, c2, c3 = st.columns(3)
-c1.metric(t("weather_issued", language), ui.local(run.weather_issued_at, "%m-%d %H:%M") or "—")
-c2.metric(t("published_at", language), ui.local(run.published_at, "%m-%d %H:%M") or "—")
+c1.metric(t("weather_issued", language), ui.local(run.weather_issued_at, "%Y-%m-%d %H:%M") or "—")
+c2.metric(t("published_at", language), ui.local(run.published_at, "%Y-%m-%d %H:%M") or "—")
 c3.metric(t("run", language), run.run_id)
 
 st.markdown(f"**{t('last_import', language)}**")
 imports = ui.query(path, "import_freshness")
 st.dataframe(pd.DataFrame({
     t("kind", language): imports["kind"], t("path", language): imports["path"],
-    t("last_import", language): imports["finished_at"].map(ui.local),
+    t("last_import", language): imports["finished_at"].map(lambda v: ui.local(v, "%Y-%m-%d %H:%M")),
     t("rows", language): imports["rows_kept"], t("quarantine_title", language): imports["rows_quarantined"],
 }), hide_index=True)
 

@@ -46,15 +46,15 @@ st.markdown(row["reasons_en" if language == "en" else "reasons_zh"] or "")
 around = ui.query(path, "stretch_segments", stretch_id)
 strip = ui.query(path, "risk_strip", list(around["segment_id"]))
 strip = strip.assign(local_time=snapshot.to_local(strip["valid_time"], tz))
-strip = strip.assign(local_end=strip["local_time"] + pd.Timedelta(hours=1))
+strip = strip.assign(local_end=strip["local_time"] + pd.Timedelta(hours=1), stake=strip["km_from"].map(k_stake))
 st.subheader(t("heat_title", language))
 heat = alt.Chart(strip).mark_rect().encode(
     x=alt.X("local_time:T", title=t("hour", language, tz=tz), axis=alt.Axis(format="%m-%d %H时" if language == "zh" else "%m-%d %H:00")),
     x2="local_end:T",
-    y=alt.Y("km_from:O", title=t("km", language), sort="descending", axis=alt.Axis(labelExpr="'K' + datum.label")),
+    y=alt.Y("stake:N", title=t("km", language), sort=alt.EncodingSortField("km_from", order="descending")),
     color=alt.Color("risk:Q", title=t("risk", language), scale=alt.Scale(scheme="yelloworangered"),
                     legend=alt.Legend(format="%")),
-    tooltip=[alt.Tooltip("km_from:Q", title="km"), alt.Tooltip("local_time:T", format="%m-%d %H:%M"),
+    tooltip=[alt.Tooltip("stake:N", title=t("col_stakes", language)), alt.Tooltip("local_time:T", format="%m-%d %H:%M"),
              alt.Tooltip("risk:Q", format=".2%"), "tier:N"],
 ).properties(height=min(22 * around.shape[0] + 40, 520))
 st.altair_chart(heat, width="stretch")
@@ -80,8 +80,10 @@ else:
                         scale=alt.Scale(scheme="set2")),
         tooltip=[alt.Tooltip("local_time:T", format="%m-%d %H:%M"), "ptype_text:N",
                  alt.Tooltip("precip_mm:Q", format=".1f"), alt.Tooltip("t2m_c:Q", format=".1f")])
-    now_rule = alt.Chart(pd.DataFrame({"t": [snapshot.to_local(run.start_time, tz)]})).mark_rule(
-        color="#dc2626").encode(x="t:T")
+    start = pd.DataFrame({"t": [snapshot.to_local(run.start_time, tz)], "label": [t("run_start", language)]})
+    now_rule = alt.Chart(start).mark_rule(color="#111827", strokeDash=[6, 3]).encode(x="t:T") + alt.Chart(
+        start).mark_text(align="left", baseline="top", dx=4, dy=2, color="#111827").encode(
+        x="t:T", y=alt.value(0), text="label:N")
     st.altair_chart(lines + zero + now_rule, width="stretch", height=220)
     st.altair_chart(bars + now_rule, width="stretch", height=160)
 

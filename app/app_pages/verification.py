@@ -36,9 +36,10 @@ left.altair_chart(alt.Chart(recall).mark_bar(color="#2563eb").encode(
     y=alt.Y("recall:Q", title=t("recall", language), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
     tooltip=["day", "incidents", "hits", alt.Tooltip("recall:Q", format=".0%")],
 ).properties(height=260), width="stretch")
-right.dataframe(recall.rename(columns={"day": t("day", language), "incidents": t("incidents", language),
-                                       "hits": t("hits", language), "recall": t("recall", language)}),
-                hide_index=True, column_config={t("recall", language): st.column_config.NumberColumn(format="percent")})
+right.dataframe(pd.DataFrame({
+    t("day", language): recall["day"], t("incidents", language): recall["incidents"], t("hits", language): recall["hits"],
+    t("recall", language): recall["recall"].map(lambda r: "—" if pd.isna(r) else f"{r:.0%}"),  # no incident: no recall
+}), hide_index=True)
 
 st.subheader(t("reliability_title", language))
 table = verify.reliability(risk, incidents)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from wxrisk.boardview.access import PASSWORD_ENV
 from wxrisk.config import Settings
 from wxrisk.store import connect
 from wxrisk.store.publish import publish_run
@@ -65,8 +66,8 @@ def _weather(hour: int) -> tuple:
             4.0 + 3 * cold, 8000.0 - 6000 * cold)
 
 
-def write_working_db(db_path: Path) -> None:
-    """Fill a working database the way the pipeline would, for one complete synthetic run."""
+def write_working_db(db_path: Path, synthetic: bool = True) -> None:
+    """Fill a working database the way the pipeline would, for one complete run (`runs.synthetic`)."""
     con = connect(db_path)
     roads = _roads()
     for r in roads:
@@ -103,8 +104,8 @@ def write_working_db(db_path: Path) -> None:
     con.execute("INSERT INTO weather_hourly BY NAME SELECT * FROM weather_frame")
     con.execute(
         "INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, weather_issued_at, model_version, "
-        "status, missing_inputs, synthetic) VALUES (?, ?, ?, ?, 'forecast', ?, 'v20260209-1', 'complete', ?, TRUE)",
-        [RUN_ID, START_UTC - timedelta(hours=1), START_UTC, HOURS, ISSUED_UTC, json.dumps(["vis_m"])])
+        "status, missing_inputs, synthetic) VALUES (?, ?, ?, ?, 'forecast', ?, 'v20260209-1', 'complete', ?, ?)",
+        [RUN_ID, START_UTC - timedelta(hours=1), START_UTC, HOURS, ISSUED_UTC, json.dumps(["vis_m"]), synthetic])
     _board_tables(con, roads)
     _incidents_and_imports(con)
     publish_settings = Settings(db_path=db_path, data_dir=db_path.parent / "data", boards_dir=db_path.parent / "boards")
@@ -196,11 +197,32 @@ def app_env(root: Path) -> dict[str, str]:
             "WXRISK_BOARDS": str(root / "boards"), "WXRISK_MODELS": str(root / "models"), "WXRISK_TZ": "Asia/Shanghai"}
 
 
+@pytest.fixture(scope="session")
+def published_real_root(tmp_path_factory) -> Path:
+    """The same board as `published_root`, but of a real run (`runs.synthetic` false)."""
+    root = tmp_path_factory.mktemp("real_board")
+    write_working_db(root / "work.duckdb", synthetic=False)
+    write_champion(root / "models")
+    return root
+
+
+def _site(root: Path, tmp_path: Path, monkeypatch) -> Path:
+    """Env vars pointing the app at a copy of `root`'s board (fresh action log), with no password."""
+    site = tmp_path / "site"
+    shutil.copytree(root, site)
+    for name, value in app_env(site).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    return site
+
+
 @pytest.fixture
 def board_env(published_root, tmp_path, monkeypatch) -> Path:
-    """Env vars pointing the app at the published board, with a fresh action log per test."""
-    root = tmp_path / "site"
-    shutil.copytree(published_root, root)
-    for name, value in app_env(root).items():
-        monkeypatch.setenv(name, value)
-    return root
+    """The app pointed at the published synthetic board."""
+    return _site(published_root, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def real_board_env(published_real_root, tmp_path, monkeypatch) -> Path:
+    """The app pointed at the published real-run board."""
+    return _site(published_real_root, tmp_path, monkeypatch)

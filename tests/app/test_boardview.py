@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, shape
 
-from wxrisk.boardview import actions, snapshot, verify
+from wxrisk.boardview import access, actions, snapshot, verify
 from wxrisk.boardview.geo import cities, graticule, province_outlines
 from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label, t
 from wxrisk.boardview.layers import board_deck, view_for
-from wxrisk.boardview.status import data_warnings, read_champion
+from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
+from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
 
@@ -139,6 +140,63 @@ def test_data_warnings_for_stale_weather_and_missing_inputs():
     assert stale == ["Weather is stale: issued 14 h ago (more than 12 h)."]
     assert "vis_m" in data_warnings(_run(missing_inputs=["vis_m"]), datetime(2026, 2, 10, 20))[0]
     assert data_warnings(_run(weather_issued_at=None), datetime(2026, 2, 10, 20), "en")[0].startswith("No weather")
+
+
+def test_a_replay_is_judged_at_its_start_and_a_real_run_by_the_wall_clock():
+    # issued 2026-02-10 12:00 UTC, run start 16:00 UTC: 4 h old at the start, 24 h old at 2026-02-11 12:00
+    late = datetime(2026, 2, 11, 12)
+    assert data_warnings(_run(synthetic=True), late) == []
+    assert data_warnings(_run(synthetic=False), late, "en") == ["Weather is stale: issued 24 h ago (more than 12 h)."]
+    old_forecast = _run(synthetic=True, weather_issued_at=datetime(2026, 2, 9, 19))
+    assert data_warnings(old_forecast, late, "en") == [
+        "Weather was stale at the run start: issued 21 h before it (more than 12 h)."]
+
+
+def test_missing_model_inputs_are_named_in_words():
+    # words of features.catalog: grade_pct is 纵坡 / grade
+    warning = data_warnings(_run(missing_inputs=["feature:grade_pct", "vis_m"]), datetime(2026, 2, 10, 20), "en")
+    assert warning == ["Inputs missing, their factors were left out: grade (grade_pct), vis_m"]
+    assert "纵坡 (grade_pct)" in data_warnings(_run(missing_inputs=["feature:grade_pct"]), datetime(2026, 2, 10, 20))[0]
+
+
+def test_replay_text_names_the_run_start_in_local_time():
+    # 2026-02-10 16:00 UTC is 2026-02-11 00:00 in Asia/Shanghai (UTC+8)
+    assert replay_text(_run(), "Asia/Shanghai").startswith("回放：2026年2月11日00:00 的看板")
+    assert replay_text(_run(), "Asia/Shanghai", "en").startswith("Replay of the board of 2026-02-11 00:00")
+
+
+def test_password_hash_from_the_environment_and_its_check():
+    # sha256("abc") from FIPS 180-2, appendix B.1
+    abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert access.expected_sha256({}) is None and access.expected_sha256({access.PASSWORD_ENV: " "}) is None
+    assert access.expected_sha256({access.PASSWORD_ENV: abc.upper() + "\n"}) == abc
+    assert access.password_matches("abc", abc) and not access.password_matches("abd", abc)
+    with pytest.raises(WxriskError, match="WXRISK_BOARD_PASSWORD_SHA256: not a SHA-256"):
+        access.expected_sha256({access.PASSWORD_ENV: "abc"})
+
+
+def _route_db(tmp_path):
+    """G4 as two routes with the same K-stakes (K0-K20 each way) and a stretch on the second, K8-K12."""
+    con = connect(tmp_path / "routes.duckdb")
+    for route, lat in (("G4#1", 30.0), ("G4#2", 30.1)):
+        for km in range(20):
+            con.execute(
+                "INSERT INTO segments (segment_id, source, feature_id, route_id, road_ref, km_from, km_to, length_km, "
+                "lon, lat, path_json) VALUES (?, 'roads:test', ?, ?, 'G4', ?, ?, 1.0, 114.0, ?, '[]')",
+                [f"{route}-{km}", f"w{km // 10}", route, km, km + 1, lat])
+    members = [f"G4#2-{km}" for km in range(8, 12)]
+    con.execute("INSERT INTO stretches (run_id, stretch_id, road_ref, km_from, km_to, segment_ids) "
+                "VALUES ('r', 'S', 'G4', 8, 12, ?)", [json.dumps(members)])
+    return con, members
+
+
+def test_stretch_segments_follow_the_stretch_route_not_the_road_number(tmp_path):
+    con, members = _route_db(tmp_path)
+    around = snapshot.stretch_segments(con, "S", margin_km=2.0)
+    assert set(around.loc[around["in_stretch"], "segment_id"]) == set(members)
+    assert list(around["segment_id"]) == [f"G4#2-{km}" for km in range(6, 14)], "K6-K14 of route G4#2 only"
+    assert snapshot.stretch_segments(con, "no such stretch").empty
+    con.close()
 
 
 def test_champion_card_is_read_defensively(tmp_path):

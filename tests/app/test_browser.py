@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wxrisk.boardview.access import PASSWORD_ENV
 from wxrisk.boardview.bench import CHROMIUM, app_environment, chromium_page, running_app
 from wxrisk.config import load_settings
 
@@ -34,6 +35,7 @@ def site(published_root, tmp_path, monkeypatch) -> dict[str, str]:
     monkeypatch.setenv("WXRISK_BOARDS", str(root / "boards"))
     monkeypatch.setenv("WXRISK_MODELS", str(root / "models"))
     monkeypatch.setenv("WXRISK_DB", str(root / "work.duckdb"))
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
     OUTPUT.mkdir(exist_ok=True)
     return app_environment(load_settings())
 

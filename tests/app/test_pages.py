@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from wxrisk.boardview import actions
+from wxrisk.boardview.access import PASSWORD_ENV
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
 PAGES = ["app_pages/board.py", "app_pages/stretch.py", "app_pages/dispatch.py",
@@ -43,9 +45,52 @@ def test_board_lists_the_top_stretch_first_and_switches_language(board_env):
         else english.dataframe[0].value.data.columns[0] == "Road"
 
 
-def test_board_warns_of_missing_inputs_and_stale_weather(board_env):
-    warnings = [w.value for w in run_page(PAGES[0]).warning]
-    assert any("vis_m" in w for w in warnings) and any("过时" in w for w in warnings)
+def test_a_replay_board_judges_freshness_at_its_own_start(board_env):
+    # the synthetic fixture run starts 2026-02-10 16:00 UTC (02-11 00:00 Beijing), weather issued 4 h before
+    at = run_page(PAGES[0])
+    warnings = [w.value for w in at.warning]
+    assert any("vis_m" in w for w in warnings) and not any("过时" in w for w in warnings)
+    assert any("回放：2026年2月11日00:00 的看板" in e.value for e in at.error)
+    english = run_page(PAGES[0], english=True)
+    assert any("Replay of the board of 2026-02-11 00:00" in e.value for e in english.error)
+
+
+def test_a_real_board_judges_freshness_by_the_wall_clock(real_board_env):
+    at = run_page(PAGES[0])
+    assert not at.exception and not at.error, "no demo banner on a real run"
+    assert any("过时" in w.value and "小时前" in w.value for w in at.warning), "issued 2026-02-10: stale now"
+
+
+def locked_app(monkeypatch, password: str) -> AppTest:
+    monkeypatch.setenv(PASSWORD_ENV, hashlib.sha256(password.encode("utf-8")).hexdigest())
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def test_without_a_password_hash_the_board_is_open(board_env):
+    at = run_page(PAGES[0])
+    assert not at.text_input and at.dataframe, "no password asked, stretches listed"
+
+
+def test_with_a_password_hash_the_board_waits_for_the_right_password(board_env, monkeypatch):
+    at = locked_app(monkeypatch, "冰雪-2026")
+    assert not at.exception and not at.dataframe and not at.metric, "nothing of the board before the password"
+    assert not any("演示数据" in e.value for e in at.error)
+    at.text_input(key="board_password").input("冰雪-2025").run()
+    assert any("密码错误" in e.value for e in at.error) and not at.dataframe
+    at.text_input(key="board_password").input("冰雪-2026").run()
+    assert not at.exception and not at.text_input and at.dataframe, "board shown after the right password"
+    at.switch_page("app_pages/dispatch.py").run()
+    assert at.title[0].value == "勤务调度", "the session stays unlocked on other pages"
+
+
+def test_a_malformed_password_hash_locks_the_board(board_env, monkeypatch):
+    monkeypatch.setenv(PASSWORD_ENV, "not-a-hash")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception and not at.dataframe and not at.text_input
+    assert any("WXRISK_BOARD_PASSWORD_SHA256" in e.value for e in at.error)
 
 
 def test_dispatch_form_stores_a_record_that_a_new_session_sees(board_env):

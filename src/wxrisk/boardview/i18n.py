@@ -30,6 +30,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "演示数据：本看板使用合成（模拟）数据，不代表真实路况，不可用于实际勤务部署。",
         "en": "DEMO DATA: this board runs on synthetic data. It does not describe real roads; do not deploy on it.",
     },
+    "replay": {
+        "zh": "回放：{when} 的看板（按当时的起报时刻判断数据时效）",
+        "en": "Replay of the board of {when} (data freshness judged at that time)",
+    },
+    "password": {"zh": "看板访问密码", "en": "Board password"},
+    "password_prompt": {"zh": "请输入访问密码后查看看板。", "en": "Enter the password to open the board."},
+    "wrong_password": {"zh": "密码错误，请重新输入。", "en": "Wrong password; try again."},
+    "bad_password_hash": {
+        "zh": "访问密码配置有误（WXRISK_BOARD_PASSWORD_SHA256 应为 64 位十六进制 SHA-256），看板已锁定。",
+        "en": "The board password is misconfigured (WXRISK_BOARD_PASSWORD_SHA256 must be 64 hex digits); the board is locked.",
+    },
     "no_board": {"zh": "尚无已发布的研判结果", "en": "No published board yet"},
     "no_board_hint": {
         "zh": "请先运行 `wxrisk demo` 或 `wxrisk score` 生成并发布研判结果。",
@@ -72,7 +83,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "tier_none": {"zh": "无", "en": "None"},
     "choose_stretch": {"zh": "选择路段", "en": "Choose a stretch"},
     "heat_title": {"zh": "沿线风险（公里 × 小时）", "en": "Risk along the road (km × hour)"},
-    "km": {"zh": "桩号（公里）", "en": "K-stake (km)"},
+    "run_start": {"zh": "起报", "en": "run start"},
+    "km": {"zh": "桩号", "en": "K-stake"},
     "risk": {"zh": "事故概率/小时", "en": "P(incident) per hour"},
     "weather_title": {"zh": "气象时间线", "en": "Weather timeline"},
     "no_weather": {"zh": "该路段无气象数据", "en": "No weather for this stretch"},
@@ -145,6 +157,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "stale_weather": {
         "zh": "气象数据已过时：起报于 {age:.0f} 小时前（超过 {limit} 小时）。",
         "en": "Weather is stale: issued {age:.0f} h ago (more than {limit} h).",
+    },
+    "stale_weather_replay": {
+        "zh": "气象数据已过时：本次研判起报时，气象预报已发布 {age:.0f} 小时（超过 {limit} 小时）。",
+        "en": "Weather was stale at the run start: issued {age:.0f} h before it (more than {limit} h).",
     },
     "no_weather_issue": {
         "zh": "缺少气象预报起报时间，无法判断时效。",

@@ -163,22 +163,34 @@ def filter_stretches(frame: pd.DataFrame, provinces: list[str], roads: list[str]
     return frame[keep].reset_index(drop=True)
 
 
+def _chain_expression(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL naming the chain a segment's K-stakes count along: `route_id`, else the source feature,
+    else the road number (older snapshots have no `route_id`)."""
+    columns = {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'segments' "
+        "AND table_catalog = current_database()").fetchall()}
+    return "coalesce(" + ", ".join(c for c in ("route_id", "feature_id", "road_ref") if c in columns) + ")"
+
+
 def stretch_segments(con: duckdb.DuckDBPyConnection, stretch_id: str, margin_km: float = 5.0) -> pd.DataFrame:
-    """Segments of the stretch's road within `margin_km` [km] of it, with `in_stretch`."""
-    row = con.execute(
-        "SELECT road_ref, km_from, km_to, segment_ids FROM stretches WHERE stretch_id = ?", [stretch_id]
-    ).fetchone()
-    if row is None:
-        return pd.DataFrame(columns=["segment_id", "km_from", "km_to", "in_stretch"])
-    road_ref, km_from, km_to, ids_json = row
-    members = set(_parse_json_list(ids_json))
-    frame = con.execute(
-        "SELECT segment_id, road_ref, province, km_from, km_to, bridge, tunnel, grade_pct, elevation_m "
-        "FROM segments WHERE road_ref IS NOT DISTINCT FROM ? AND km_to > ? AND km_from < ? ORDER BY km_from",
-        [road_ref, km_from - margin_km, km_to + margin_km],
+    """The stretch's segments (its `segment_ids`) and those within `margin_km` [km] of them on the
+    same route (K-stakes are only comparable along one route), with `in_stretch`, by K-stake."""
+    row = con.execute("SELECT segment_ids FROM stretches WHERE stretch_id = ?", [stretch_id]).fetchone()
+    members = _parse_json_list(row[0]) if row else []
+    chain = _chain_expression(con)
+    return con.execute(
+        f"""
+        WITH chained AS (SELECT *, {chain} AS chain FROM segments),
+        spans AS (SELECT chain, min(km_from) AS lo_km, max(km_to) AS hi_km FROM chained
+                  WHERE list_contains($members, segment_id) GROUP BY chain)
+        SELECT c.segment_id, c.road_ref, c.province, c.km_from, c.km_to, c.bridge, c.tunnel, c.grade_pct,
+               c.elevation_m, list_contains($members, c.segment_id) AS in_stretch
+        FROM chained c JOIN spans s ON c.chain IS NOT DISTINCT FROM s.chain
+        WHERE c.km_to > s.lo_km - $margin AND c.km_from < s.hi_km + $margin
+        ORDER BY c.chain, c.km_from
+        """,
+        {"members": members, "margin": margin_km},
     ).df()
-    frame["in_stretch"] = frame["segment_id"].isin(members)
-    return frame
 
 
 def risk_strip(con: duckdb.DuckDBPyConnection, segment_ids: list[str]) -> pd.DataFrame:
@@ -234,7 +246,7 @@ def dispatch_plan(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Teams with the cars already assigned on this board."""
     return con.execute(
-        "SELECT t.team_id, t.name, t.province, t.cars, coalesce(sum(d.cars), 0) AS cars_assigned, "
+        "SELECT t.team_id, t.name, t.province, t.cars, CAST(coalesce(sum(d.cars), 0) AS INTEGER) AS cars_assigned, "
         "count(d.stretch_id) AS stretches FROM teams t LEFT JOIN dispatch d ON d.team_id = t.team_id "
         "AND d.status = 'assigned' GROUP BY ALL ORDER BY t.team_id"
     ).df()

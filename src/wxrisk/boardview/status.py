@@ -8,24 +8,49 @@ from datetime import datetime
 from pathlib import Path
 
 from wxrisk.boardview.i18n import t
-from wxrisk.boardview.snapshot import RunInfo
+from wxrisk.boardview.snapshot import RunInfo, to_local
+from wxrisk.features.catalog import SPECS_BY_NAME
 
 POINTER_NAMES = ("CHAMPION", "champion")
 MAX_WEATHER_AGE_H = 12.0  # a forecast older than two 6-hourly cycles is stale
 
 
+def freshness_reference(run: RunInfo, now_utc: datetime) -> datetime:
+    """The time the weather's age is judged at [UTC]: the run's own start for a synthetic run (a
+    replay of a past event), the wall clock for a real one."""
+    return run.start_time if run.synthetic else now_utc
+
+
+def replay_text(run: RunInfo, tz: str, lang: str = "zh") -> str:
+    """`回放：2024年2月2日05:00 的看板` / `Replay of the board of 2024-02-02 05:00` (run start, local time)."""
+    start = to_local(run.start_time, tz)
+    when = f"{start.year}年{start.month}月{start.day}日{start:%H:%M}" if lang != "en" else f"{start:%Y-%m-%d %H:%M}"
+    return t("replay", lang, when=when)
+
+
+def input_words(item: str, lang: str = "zh") -> str:
+    """A missing input as the officer reads it: `feature:grade_pct` -> `纵坡 (grade_pct)`; others as given."""
+    kind, _, name = item.partition(":")
+    spec = SPECS_BY_NAME.get(name) if kind == "feature" else None
+    if spec is None:
+        return item
+    return f"{spec.label_en if lang == 'en' else spec.label_zh} ({name})"
+
+
 def data_warnings(run: RunInfo, now_utc: datetime, lang: str = "zh",
                   max_weather_age_h: float = MAX_WEATHER_AGE_H) -> list[str]:
-    """Warnings for the duty officer: stale or undated weather, missing inputs (empty when fine)."""
+    """Warnings for the duty officer: stale or undated weather, missing inputs (empty when fine).
+    The weather's age is counted to `freshness_reference(run, now_utc)`."""
     warnings = []
     if run.weather_issued_at is None:
         warnings.append(t("no_weather_issue", lang))
     else:
-        age_h = (now_utc - run.weather_issued_at).total_seconds() / 3600
+        age_h = (freshness_reference(run, now_utc) - run.weather_issued_at).total_seconds() / 3600
         if age_h > max_weather_age_h:
-            warnings.append(t("stale_weather", lang, age=age_h, limit=f"{max_weather_age_h:g}"))
+            key = "stale_weather_replay" if run.synthetic else "stale_weather"
+            warnings.append(t(key, lang, age=age_h, limit=f"{max_weather_age_h:g}"))
     if run.missing_inputs:
-        warnings.append(t("missing_inputs", lang, items=", ".join(run.missing_inputs)))
+        warnings.append(t("missing_inputs", lang, items=", ".join(input_words(i, lang) for i in run.missing_inputs)))
     return warnings
 
 
