@@ -13,8 +13,9 @@ from PIL import Image
 
 from wxrisk.board.build import build_board
 from wxrisk.board.export import RISK_COLUMNS, SYNTHETIC_MARK, export_board, export_risk
+from wxrisk.board.stretches import k_stake
 from wxrisk.config import Settings, WxriskError
-from wxrisk.store.publish import publish_run
+from wxrisk.store.publish import open_board, publish_run
 
 from .conftest import make_world
 
@@ -53,7 +54,10 @@ def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
     red = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] < 80)
     assert red.sum() > 20  # the red-tier segments of the map (and the synthetic mark)
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
-    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", "G4 K9+000"):
+    with open_board(snapshot) as board:
+        top_km = board.execute("SELECT km_from FROM stretches WHERE road_ref = 'G4' ORDER BY peak_risk DESC LIMIT 1"
+                               ).fetchone()[0]
+    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", f"G4 {k_stake(top_km)}"):
         assert words in text
 
 

@@ -22,8 +22,10 @@ def rows(n: int, **columns) -> pd.DataFrame:
 
 def test_absolute_risk_thresholds_are_inclusive():
     rules = load_rules()
-    edges = rules["risk_absolute"]  # blue 0.005, yellow 0.015, orange 0.04, red 0.10
-    risk = [0.0049, edges["blue"], 0.0149, edges["yellow"], 0.0399, edges["orange"], 0.0999, edges["red"], 0.9]
+    edges = rules["risk_absolute"]
+    below = {tier: np.nextafter(edges[tier], 0) for tier in edges}
+    risk = [below["blue"], edges["blue"], below["yellow"], edges["yellow"], below["orange"], edges["orange"],
+            below["red"], edges["red"], 0.9]
     frame = pd.DataFrame({"segment_id": [f"s{i}" for i in range(len(risk))], "valid_time": T0, "risk": risk})
     tiers = assign_tiers(frame, None, rules)
     assert tiers.tolist() == ["none", "blue", "blue", "yellow", "yellow", "orange", "orange", "red", "red"]
@@ -38,8 +40,9 @@ def test_relative_risk_raises_tier_only_above_the_floor():
         "baseline_risk": [0.002, 0.001, 0.0005, 0.0001, 0.0001],
     })
     tiers = assign_tiers(frame, None, rules)
-    # a: ratio 1.95 -> none; b: 4 -> yellow; c: 8 -> orange; d: 40 -> orange (capped); e: below floor
-    assert tiers.tolist() == ["none", "yellow", "orange", "orange", "none"]
+    # all at or above absolute blue (0.002); a: ratio 1.95 adds nothing; b: 4 -> yellow; c: 8 -> orange;
+    # d: 40 -> orange (capped); e: below the relative rule's floor
+    assert tiers.tolist() == ["blue", "yellow", "orange", "orange", "blue"]
     assert "risk_relative: no column baseline_risk" not in tiers.attrs["skipped_rules"]
 
 
@@ -81,7 +84,7 @@ def test_visibility_thresholds_of_the_expressway_rules():
 
 
 def test_missing_inputs_skip_their_rule_and_say_so():
-    risk = rows(3, risk=[0.0, 0.02, 0.2])
+    risk = rows(3, risk=[0.0, 0.006, 0.2])
     tiers = assign_tiers(risk, rows(3, snow_mm_1h=1.0))
     assert tiers.tolist() == ["none", "yellow", "red"]
     skipped = " | ".join(tiers.attrs["skipped_rules"])
@@ -99,7 +102,7 @@ def test_tiers_align_with_risk_rows_in_any_order():
 
 
 def test_rules_must_rise_with_the_tier(tmp_path):
-    bad = default_rules_path().read_text(encoding="utf-8").replace("orange: 0.04", "orange: 0.01")
+    bad = default_rules_path().read_text(encoding="utf-8").replace("orange: 0.01", "orange: 0.001")
     assert bad != default_rules_path().read_text(encoding="utf-8")
     path = tmp_path / "tiers.yaml"
     path.write_text(bad, encoding="utf-8")
