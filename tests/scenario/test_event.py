@@ -18,7 +18,7 @@ def board():
     _, pieces = build_network(2024)
     grid = make_grid(108.0, 22.0, 122.0, 36.0, 0.25)
     world = winter_world(2024, HOLDOUT_YEAR)
-    issued = hours_of("2024-02-01T00")
+    issued = hours_of("2024-02-01T18")
     now = hours_of(np.datetime64(DEMO_NOW_UTC))
     assert issued <= now and issued + FORECAST_HOURS >= now + 72
     hours = np.arange(now, now + 72, dtype=np.int64)

@@ -25,7 +25,7 @@ from wxrisk.scenario.weather import (
 )
 
 DEMO_NOW_UTC = datetime(2024, 2, 1, 21)     # 2024-02-02 05:00 Asia/Shanghai: the demo board's first hour
-FORECAST_HOURS = 96                          # valid hours after issue: a 00 UTC run still covers 72 h from 21 UTC
+FORECAST_HOURS = 96                          # valid hours after issue (18 UTC = 02:00 Beijing, 3 h before the board)
 CHUNK_HOURS = 168                            # hours computed at a time (bounds memory)
 
 
@@ -65,11 +65,11 @@ def _tiny_winters() -> tuple[Winter, ...]:
 def size_spec(size: str) -> SizeSpec:
     """The demo world (`demo`) or a ~55 km slice of the G4 over the Yangtze at Wuhan for flow tests (`tiny`)."""
     if size == "demo":
-        issues = tuple(str(np.datetime64("2024-01-29T00") + np.timedelta64(d, "D")) for d in range(9))
+        issues = tuple(str(np.datetime64("2024-01-28T18") + np.timedelta64(d, "D")) for d in range(9))
         return SizeSpec(None, None, (108.0, 22.0, 122.0, 36.0, 0.25), demo_winters(), issues)
     if size == "tiny":
         return SizeSpec(("G4",), (30.18, 30.68), (113.5, 29.75, 114.75, 31.0, 0.25), _tiny_winters(),
-                        ("2024-02-01T00",))
+                        ("2024-02-01T18",))
     raise WxriskError(f"scenario size {size!r}: expected 'demo' or 'tiny'")
 
 
