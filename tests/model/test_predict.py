@@ -54,6 +54,14 @@ def test_an_unset_flag_is_never_named_and_flags_show_no_value():
     assert pd.isna(en[2])
 
 
+def test_a_zero_amount_is_never_named_but_zero_degrees_is():
+    specs = [FeatureSpec("curvature_deg_per_km", "°/km", 0, "弯道", "curvature"),
+             FeatureSpec("road_temp_c", "°C", 0, "路面温度", "road surface temperature")]
+    codes, texts = driver_codes(np.array([[0.9, 0.5], [0.9, 0.5]]), np.array([[0.0, 0.0], [12.0, 0.0]]), specs)
+    en = list(texts_by_row(codes, texts["en"]))
+    assert en == ["road surface temperature 0.0 °C", "curvature 12.0 °/km, road surface temperature 0.0 °C"]
+
+
 def test_a_missing_value_is_named_by_its_label_alone():
     specs = [FeatureSpec("fzra_mm", "mm", 1, "冻雨", "freezing rain"),
              FeatureSpec("road_temp_c", "°C", -1, "路面温度", "road surface temperature")]

@@ -18,11 +18,17 @@ from wxrisk.features.spec import FeatureSpec
 SEPARATORS = {"zh": "，", "en": ", "}
 
 
+# Units of amounts: none of it is never a cause a duty officer can act on ("curvature 0 °/km").
+AMOUNT_UNITS = frozenset({"mm", "m/s", "°/km", "%", "veh/h", "/yr"})
+
+
 def eligible_contributions(contrib: np.ndarray, values: np.ndarray, specs: Sequence[FeatureSpec]) -> np.ndarray:
-    """Contributions that may be named: positive, and for flags only when the flag is set (else -inf)."""
+    """Contributions that may be named: positive, for flags only when set, for amounts only when
+    not zero (else -inf)."""
     is_flag = np.array([s.decimals is None for s in specs])
-    unset_flag = is_flag[None, :] & ~(values > 0)
-    return np.where((contrib > 0) & ~unset_flag, contrib, -np.inf)
+    is_amount = np.array([s.unit in AMOUNT_UNITS for s in specs])
+    absent = (is_flag[None, :] | is_amount[None, :]) & ~(np.abs(values) > 0)
+    return np.where((contrib > 0) & ~absent, contrib, -np.inf)
 
 
 def rounded_values(values: np.ndarray, specs: Sequence[FeatureSpec]) -> np.ndarray:
