@@ -15,13 +15,13 @@ import pandas as pd
 
 def dask_client(address: str | None = None, n_workers: int = 2):
     """A client of the cluster at `address` / `WXRISK_DASK_ADDRESS`, or of a new local cluster."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     address = address or os.environ.get("WXRISK_DASK_ADDRESS")
     if address:
         return Client(address)
-    return Client(LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None))
+    # A client that starts its own LocalCluster also shuts it down when closed.
+    return Client(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 def train_booster_on_dask(
