@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -45,3 +46,19 @@ def tiny_world(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture
+def world_copy(tiny_world, tmp_path):
+    """A private copy of the tiny world's database, models and boards."""
+    source = tiny_world["root"]
+    shutil.copytree(source / "data", tmp_path / "data", ignore=shutil.ignore_patterns("demo"))
+    shutil.copytree(source / "models", tmp_path / "models")
+    env = {"WXRISK_DATA": str(tmp_path / "data"), "WXRISK_MODELS": str(tmp_path / "models"),
+           "WXRISK_BOARDS": str(tmp_path / "data" / "boards"), "WXRISK_DB": str(tmp_path / "data" / "wxrisk.duckdb")}
+    from wxrisk.store import connect
+
+    with connect(env["WXRISK_DB"], read_only=True) as con:
+        start = con.execute("SELECT start_time FROM runs WHERE status = 'complete' ORDER BY created_at DESC LIMIT 1"
+                            ).fetchone()[0]
+    return env, start

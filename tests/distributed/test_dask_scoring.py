@@ -1,0 +1,41 @@
+"""Scoring tiles on a Dask cluster gives the same board as scoring in one piece."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wxrisk.store import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from flows.pipeline import dask_task_runner, score_flow  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+def _risk(db: str, run_id: str):
+    with connect(db, read_only=True) as con:
+        return con.execute("SELECT segment_id, valid_time, risk, tier FROM risk WHERE run_id = ? "
+                           "ORDER BY segment_id, valid_time", [run_id]).df()
+
+
+def test_dask_tiles_give_the_same_board_as_the_local_path(world_copy, monkeypatch):
+    from prefect.testing.utilities import prefect_test_harness
+
+    env, start = world_copy
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("WXRISK_DASK_ADDRESS", raising=False)
+    db = env["WXRISK_DB"]
+    with prefect_test_harness(server_startup_timeout=120):
+        local_run = score_flow(db, start, 72, "champion", tiles=1)
+        local = _risk(db, local_run)
+        dask_run = score_flow.with_options(task_runner=dask_task_runner())(db, start, 72, "champion", tiles=3)
+        distributed = _risk(db, dask_run)
+    assert dask_run == local_run and len(local) > 0
+    assert local[["segment_id", "valid_time", "tier"]].equals(distributed[["segment_id", "valid_time", "tier"]])
+    np.testing.assert_allclose(distributed["risk"], local["risk"], rtol=0, atol=1e-9)
