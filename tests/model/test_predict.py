@@ -5,7 +5,7 @@ import pytest
 from wxrisk.config import WxriskError
 from wxrisk.features.spec import FeatureSpec
 from wxrisk.model.explain import contributions, driver_codes, texts_by_row
-from wxrisk.model.predict import driver_rows, feature_matrix, predict_risk
+from wxrisk.model.predict import chunked_risk, driver_rows, feature_matrix, predict_risk
 from wxrisk.model.registry import load_model
 
 
@@ -90,3 +90,10 @@ def test_drivers_go_to_the_riskiest_rows_up_to_the_cap():
     risk = np.array([0.001, 0.02, 0.5, 0.004, 0.3, 0.01])
     np.testing.assert_array_equal(driver_rows(risk, 0.003, None), [False, True, True, True, True, True])
     np.testing.assert_array_equal(driver_rows(risk, 0.003, 2), [False, False, True, False, True, False])
+
+
+def test_risk_in_chunks_equals_risk_in_one_piece(trained, world):
+    _, settings, features = world
+    model = load_model(settings)
+    whole = model.risk(feature_matrix(features, model.feature_names))
+    np.testing.assert_array_equal(chunked_risk(model, features, chunk_rows=7), whole)

@@ -241,6 +241,39 @@ CELL_ARRAYS = ("valid_time", "hour", "risk", "rank", "km_from", "km_to", "top_dr
                *WEATHER_CONDITIONS)
 
 
+def _on_risky_roads(risk: pd.DataFrame, segments: pd.DataFrame, min_rank: int) -> pd.DataFrame:
+    """Risk rows of the roads that reach the minimum tier somewhere, with road key and K-stakes.
+
+    A positional lookup, not a merge: a national board has ~13 million rows.
+    """
+    risky_ids = risk.loc[risk["rank"] >= min_rank, "segment_id"].unique()
+    risky_roads = segments.loc[segments["segment_id"].isin(risky_ids), "road_key"].unique()
+    road_segments = segments.loc[segments["road_key"].isin(risky_roads)]
+    position = pd.Index(road_segments["segment_id"]).get_indexer(risk["segment_id"])
+    found = position >= 0
+    risk = risk.loc[found].reset_index(drop=True)
+    for column in ("road_key", "km_from", "km_to"):
+        risk[column] = road_segments[column].to_numpy()[position[found]]
+    return risk
+
+
+def _add_condition_flags(risk: pd.DataFrame, flags_df: pd.DataFrame | None, min_rank: int) -> None:
+    """Weather conditions of the cells at or above the minimum tier (the only ones that name them)."""
+    risky = (risk["rank"] >= min_rank).to_numpy()
+    found = None
+    if flags_df is not None and not flags_df.empty:
+        flags = flags_df.assign(valid_time=pd.to_datetime(flags_df["valid_time"]),
+                                segment_id=flags_df["segment_id"].astype(str))
+        keys = risk.loc[risky, ["segment_id", "valid_time"]].astype({"segment_id": str})
+        found = keys.merge(flags.drop_duplicates(["segment_id", "valid_time"]), on=["segment_id", "valid_time"],
+                           how="left")
+    for name in WEATHER_CONDITIONS:
+        column = np.zeros(len(risk), dtype=bool)
+        if found is not None and name in found:
+            column[risky] = found[name].fillna(False).to_numpy(dtype=bool)
+        risk[name] = column
+
+
 def build_stretches(
     risk_df: pd.DataFrame,
     segments_df: pd.DataFrame,
@@ -268,17 +301,10 @@ def build_stretches(
     risk["valid_time"] = pd.to_datetime(risk["valid_time"])
     risk["rank"] = risk["tier"].map(TIER_RANK).fillna(0).astype(int)
     segments = _clean_segments(segments_df)
-    risky_roads = set(segments.loc[segments["segment_id"].isin(set(risk.loc[risk["rank"] >= min_rank, "segment_id"])),
-                                   "road_key"])
-    risk = risk.merge(segments.loc[segments["road_key"].isin(risky_roads), ["segment_id", "road_key", "km_from", "km_to"]],
-                      on="segment_id", how="inner")
+    risk = _on_risky_roads(risk, segments, min_rank)
     if risk.empty:
         return pd.DataFrame(columns=STRETCH_COLUMNS)
-    if flags_df is not None and not flags_df.empty:
-        flags = flags_df.assign(valid_time=pd.to_datetime(flags_df["valid_time"]))
-        risk = risk.merge(flags, on=["segment_id", "valid_time"], how="left")
-        for name in WEATHER_CONDITIONS:
-            risk[name] = risk[name].fillna(False).astype(bool)
+    _add_condition_flags(risk, flags_df, min_rank)
     risk["hour"] = (risk["valid_time"] - risk["valid_time"].min()) // pd.Timedelta(hours=1)
     by_ref = {ref: _arrays(group, SEGMENT_ARRAYS) for ref, group in segments.groupby("road_ref")}
 

@@ -19,6 +19,7 @@ from wxrisk.model.registry import LoadedModel
 
 DRIVERS_MIN_RISK = 0.003
 MAX_DRIVER_ROWS = 100_000
+CHUNK_ROWS = 1_000_000
 
 
 def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
@@ -27,6 +28,15 @@ def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
     if missing:
         raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
     return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
+
+
+def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
+    """Calibrated risk of every row, a chunk at a time so no full float32 copy of the table is made."""
+    risk = np.empty(len(features_df), dtype="float64")
+    for first in range(0, len(features_df), chunk_rows):
+        chunk = features_df.iloc[first:first + chunk_rows]
+        risk[first:first + len(chunk)] = model.risk(feature_matrix(chunk, model.feature_names))
+    return risk
 
 
 def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndarray:
@@ -45,14 +55,13 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
     Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
     ~0.25 ms a row: a national board keeps its explanations where the board shows them.
     """
-    x = feature_matrix(features_df, model.feature_names)
-    risk = model.risk(x)
+    risk = chunked_risk(model, features_df)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
     codes = np.full(len(risk), -1, dtype="int64")
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
     needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
-        chosen = x[needs_words]
+        chosen = feature_matrix(features_df[needs_words], model.feature_names)
         codes[needs_words], texts = driver_codes(contributions(model.booster, chosen), chosen.astype("float64"),
                                                  model.specs, n_drivers)
     return pd.DataFrame({
