@@ -299,7 +299,7 @@ def build_stretches(
     keep = [c for c in ("segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en") if c in risk_df]
     risk = risk_df[keep].copy()
     risk["valid_time"] = pd.to_datetime(risk["valid_time"])
-    risk["rank"] = risk["tier"].map(TIER_RANK).fillna(0).astype(int)
+    risk["rank"] = np.maximum(pd.Categorical(risk["tier"], categories=TIERS).codes, 0).astype(int)
     segments = _clean_segments(segments_df)
     risk = _on_risky_roads(risk, segments, min_rank)
     if risk.empty:
