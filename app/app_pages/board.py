@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 import ui
 
-from wxrisk.boardview import actions, snapshot
+from wxrisk.boardview import actions, snapshot, status
 from wxrisk.boardview.i18n import TIER_RGBA, k_stake, t
 from wxrisk.boardview.layers import STRETCH_LAYER_ID, board_deck
 
@@ -26,7 +26,8 @@ col_hour, col_province, col_road = st.columns([3, 1, 1])
 with col_hour:
     hour_index = st.select_slider(
         t("hour", language, tz=tz), options=list(range(len(hours))),
-        value=snapshot.default_hour_index(run.start_time, run.hours, ui.now_utc(), busiest),
+        value=snapshot.default_hour_index(run.start_time, run.hours,
+                                          status.freshness_reference(run, ui.now_utc()), busiest),
         format_func=lambda i: f"{ui.local(hours[i], '%m-%d %H:00')} (+{i}h)", key="board_hour",
     )
 with col_province:

@@ -55,6 +55,11 @@ def test_a_replay_board_judges_freshness_at_its_own_start(board_env):
     assert any("Replay of the board of 2026-02-11 00:00" in e.value for e in english.error)
 
 
+def test_a_replay_board_opens_at_its_own_first_hour(board_env):
+    at = run_page(PAGES[0])
+    assert at.select_slider(key="board_hour").value == 0
+
+
 def test_a_real_board_judges_freshness_by_the_wall_clock(real_board_env):
     at = run_page(PAGES[0])
     assert not at.exception and not at.error, "no demo banner on a real run"
