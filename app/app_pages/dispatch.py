@@ -23,7 +23,7 @@ plan = ui.query(path, "dispatch_plan")
 st.subheader(t("dispatch_title", language))
 st.dataframe(ui.styled(pd.DataFrame({
     t("col_road", language): plan["road_ref"].fillna("") + " " + plan["road_name"].fillna(""),
-    t("col_stakes", language): plan["km_from"].map(k_stake) + " – " + plan["km_to"].map(k_stake),
+    t("col_stakes", language): [f"{k_stake(a)} – {k_stake(b)}" for a, b in zip(plan["km_from"], plan["km_to"], strict=True)],
     t("col_tier", language): [ui.tier_text(tier, language) for tier in plan["tier"]],
     t("team", language): plan["team_name"].fillna("—"),
     t("cars", language): plan["cars"].map(lambda n: "" if pd.isna(n) else f"{n:.0f}"),

@@ -150,3 +150,15 @@ def test_streamlit_board_renders_the_leeds_run_and_names_what_is_missing(leeds, 
     assert any(leeds["run_id"] in c.value for c in at.caption)
     assert any("precip_mm" in w.value for w in at.warning), "the board says precipitation was left out"
     assert not any("synthetic" in e.value.lower() for e in at.error), "real data carries no demo banner"
+
+
+@pytest.mark.parametrize("page", ["app_pages/stretch.py", "app_pages/dispatch.py", "app_pages/verification.py",
+                                  "app_pages/model_data.py"])
+def test_every_page_runs_on_a_board_without_stretches_or_teams(leeds, monkeypatch, page):
+    for name, value in leeds["env"].items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "each page has a title"
