@@ -188,8 +188,7 @@ def train(
 
     settings = _settings(db)
     with _connect(settings) as con:
-        report = train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
-    typer.echo(f"version {report.version}: {report.reason}")
+        train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
 
 
 @app.command()

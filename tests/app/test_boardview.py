@@ -140,6 +140,8 @@ def test_data_warnings_for_stale_weather_and_missing_inputs():
     assert stale == ["Weather is stale: issued 14 h ago (more than 12 h)."]
     assert "vis_m" in data_warnings(_run(missing_inputs=["vis_m"]), datetime(2026, 2, 10, 20))[0]
     assert data_warnings(_run(weather_issued_at=None), datetime(2026, 2, 10, 20), "en")[0].startswith("No weather")
+    hindcast = data_warnings(_run(weather_kind="analysis", weather_issued_at=None), datetime(2026, 2, 10, 20), "en")
+    assert hindcast[0].startswith("Hindcast")
 
 
 def test_a_replay_is_judged_at_its_start_and_a_real_run_by_the_wall_clock():

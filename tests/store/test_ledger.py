@@ -73,3 +73,16 @@ def test_quarantined_rows_are_kept_with_reason(tmp_path):
     assert result.rows_quarantined == 1
     row = con.execute("SELECT row_number, reason, raw FROM quarantine").fetchone()
     assert row[0] == 2 and "not a date" in row[1] and "31/02/2024" in row[2]
+
+
+def test_summary_says_what_is_missing_and_what_did_not_match(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    source = tmp_path / "a.csv"
+    source.write_text("x\n")
+
+    def with_details(entry):
+        _write_incident(entry, "A")
+        entry.details.update(missing_variables=["precip_mm", "ptype"], matched=1, unmatched=3)
+
+    summary = run_import(con, "incidents", source, "incidents:a.csv", with_details).summary()
+    assert summary.endswith("; missing: precip_mm, ptype; matched to segments: 1, unmatched: 3")

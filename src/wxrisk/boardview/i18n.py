@@ -162,6 +162,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh": "气象数据已过时：本次研判起报时，气象预报已发布 {age:.0f} 小时（超过 {limit} 小时）。",
         "en": "Weather was stale at the run start: issued {age:.0f} h before it (more than {limit} h).",
     },
+    "hindcast": {
+        "zh": "回算：本看板使用气象分析（实况）资料，而非预报，仅用于检验与演练。",
+        "en": "Hindcast: this board uses weather analyses (what happened), not a forecast; for verification and drills.",
+    },
     "no_weather_issue": {
         "zh": "缺少气象预报起报时间，无法判断时效。",
         "en": "No weather issue time: freshness unknown.",

@@ -42,7 +42,9 @@ def data_warnings(run: RunInfo, now_utc: datetime, lang: str = "zh",
     """Warnings for the duty officer: stale or undated weather, missing inputs (empty when fine).
     The weather's age is counted to `freshness_reference(run, now_utc)`."""
     warnings = []
-    if run.weather_issued_at is None:
+    if run.weather_kind == "analysis":
+        warnings.append(t("hindcast", lang))
+    elif run.weather_issued_at is None:
         warnings.append(t("no_weather_issue", lang))
     else:
         age_h = (freshness_reference(run, now_utc) - run.weather_issued_at).total_seconds() / 3600

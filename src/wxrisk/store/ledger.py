@@ -66,8 +66,13 @@ class ImportResult:
     def summary(self) -> str:
         if self.status == "unchanged":
             return f"{self.path}: unchanged (already imported as import {self.import_id})"
-        return (f"{self.path}: {self.status} {self.kind}: {self.rows_read} read, {self.rows_kept} kept, "
+        line = (f"{self.path}: {self.status} {self.kind}: {self.rows_read} read, {self.rows_kept} kept, "
                 f"{self.rows_quarantined} quarantined")
+        if self.details.get("missing_variables"):
+            line += f"; missing: {', '.join(self.details['missing_variables'])}"
+        if "unmatched" in self.details:
+            line += f"; matched to segments: {self.details.get('matched', 0)}, unmatched: {self.details['unmatched']}"
+        return line
 
 
 def file_sha256(path: str | Path) -> str:
