@@ -107,6 +107,21 @@ def run_header(run: snapshot.RunInfo, language: str) -> None:
         st.warning(warning, icon=":material/warning:")
 
 
+def open_page(title_key: str) -> tuple[str, str, snapshot.RunInfo, str]:
+    """A board page's start: title and run header; (language, board path, run, time zone).
+
+    Stops the page (after the notice `board_path` shows) when no board is published.
+    """
+    language = lang()
+    path = board_path()
+    if path is None:
+        st.stop()
+    run = run_info(path)
+    st.title(t(title_key, language))
+    run_header(run, language)
+    return language, path, run, settings().timezone
+
+
 def synthetic_banner(path: str, language: str) -> None:
     """The red demo-data banner; a synthetic run is a replay of a past event, so its start is named."""
     run = run_info(path)

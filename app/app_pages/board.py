@@ -8,15 +8,7 @@ from wxrisk.boardview import actions, snapshot, status
 from wxrisk.boardview.i18n import TIER_RGBA, k_stake, t
 from wxrisk.boardview.layers import STRETCH_LAYER_ID, board_deck
 
-language = ui.lang()
-path = ui.board_path()
-if path is None:
-    st.stop()
-run = ui.run_info(path)
-tz = ui.settings().timezone
-
-st.title(t("app_title", language))
-ui.run_header(run, language)
+language, path, run, tz = ui.open_page("app_title")
 
 hours = run.valid_hours()
 provinces, roads = ui.query(path, "filter_options")

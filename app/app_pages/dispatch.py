@@ -10,14 +10,7 @@ from wxrisk.boardview import actions
 from wxrisk.boardview.i18n import k_stake, t
 from wxrisk.config import WxriskError
 
-language = ui.lang()
-path = ui.board_path()
-if path is None:
-    st.stop()
-run = ui.run_info(path)
-tz = ui.settings().timezone
-st.title(t("page_dispatch", language))
-ui.run_header(run, language)
+language, path, run, tz = ui.open_page("page_dispatch")
 
 plan = ui.query(path, "dispatch_plan")
 st.subheader(t("dispatch_title", language))

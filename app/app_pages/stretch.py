@@ -10,15 +10,8 @@ import ui
 from wxrisk.boardview import actions, snapshot
 from wxrisk.boardview.i18n import condition_label, k_stake, ptype_label, t
 
-language = ui.lang()
-path = ui.board_path()
-if path is None:
-    st.stop()
-run = ui.run_info(path)
-tz = ui.settings().timezone
+language, path, run, tz = ui.open_page("page_stretch")
 stretches = ui.query(path, "stretches")
-st.title(t("page_stretch", language))
-ui.run_header(run, language)
 if stretches.empty:
     st.info(t("no_stretches", language))
     st.stop()

@@ -10,14 +10,7 @@ import ui
 from wxrisk.boardview import verify
 from wxrisk.boardview.i18n import t
 
-language = ui.lang()
-path = ui.board_path()
-if path is None:
-    st.stop()
-run = ui.run_info(path)
-tz = ui.settings().timezone
-st.title(t("verify_title", language))
-ui.run_header(run, language)
+language, path, run, tz = ui.open_page("verify_title")
 
 incidents = ui.query(path, "incidents_in_window", run.start_time, run.valid_hours()[-1] + timedelta(hours=1))
 if incidents.empty:
