@@ -28,9 +28,10 @@ TILE_HOSTS = ("cartocdn", "mapbox", "openstreetmap", "tile")
 
 
 @pytest.fixture
-def site(published_root, tmp_path, monkeypatch) -> dict[str, str]:
+def site(published_real_root, tmp_path, monkeypatch) -> dict[str, str]:
+    """A real (not replayed) board whose window is over: it opens at its busiest hour, the G4 storm."""
     root = tmp_path / "site"
-    shutil.copytree(published_root, root)
+    shutil.copytree(published_real_root, root)
     monkeypatch.setenv("WXRISK_DATA", str(root / "data"))
     monkeypatch.setenv("WXRISK_BOARDS", str(root / "boards"))
     monkeypatch.setenv("WXRISK_MODELS", str(root / "models"))
