@@ -158,16 +158,9 @@ def fetch_weather(
     db: DbOption = None,
 ) -> None:
     """Download a forecast and import it."""
-    from wxrisk.sources import fetch_and_import
+    from wxrisk.sources import fetch_and_import, parse_bbox
 
-    box = None
-    if bbox:
-        try:
-            box = tuple(float(v) for v in bbox.split(","))
-        except ValueError as exc:
-            raise WxriskError(f"--bbox {bbox}: expected W,S,E,N numbers") from exc
-        if len(box) != 4:
-            raise WxriskError(f"--bbox {bbox}: expected four numbers W,S,E,N")
+    box = parse_bbox(bbox) if bbox else None
     settings = _settings(db)
     with _connect(settings) as con:
         fetched, results = fetch_and_import(con, settings, source, _time(start), hours, bbox=box, base_url=base_url)

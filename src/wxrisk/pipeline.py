@@ -234,7 +234,3 @@ def score_run(
     complete_run(con, settings, plan, features)
     progress(f"published board {plan.run_id}")
     return plan.run_id
-
-
-def demo_dir(settings: Settings) -> Path:
-    return settings.data_dir / "demo"
