@@ -30,8 +30,8 @@ SPECS = [
     FeatureSpec("hour_of_day", "h", 0, "时段", "hour of day", decimals=0),
 ]
 
-FAST = TrainConfig(num_boost_round=150, early_stopping_rounds=20, learning_rate=0.1, num_leaves=15,
-                   min_data_in_leaf=40, negative_rate=0.3, num_threads=1, log_every=50)
+FAST = TrainConfig(target_rows=40_000, rounds_max=150, learning_rate=0.1, min_data_in_leaf=40, share_rounds_max=100,
+                   num_threads=1)
 
 WINTER_STARTS = [datetime(2023, 1, 5), datetime(2024, 1, 5), datetime(2025, 1, 5)]
 
