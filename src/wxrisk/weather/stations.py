@@ -181,10 +181,10 @@ def remap_stations(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 def station_coverage(con: duckdb.DuckDBPyConnection, station_ids: list[str]) -> dict:
     """How the map serves `station_ids`: segments served, farthest distance, height adjustments."""
-    n_segments = con.execute("SELECT count(*) FROM segments").fetchone()[0]
-    served, farthest, adjusted, low, high = con.execute(
+    [(n_segments,)] = con.execute("SELECT count(*) FROM segments").fetchall()
+    [(served, farthest, adjusted, low, high)] = con.execute(
         "SELECT count(*), max(distance_km), count(height_m), min(t_offset_c), max(t_offset_c) "
-        "FROM segment_station WHERE list_contains(?, station_id)", [station_ids]).fetchone()
+        "FROM segment_station WHERE list_contains(?, station_id)", [station_ids]).fetchall()
     return {"segments": n_segments, "segments_served": served,
             "segments_beyond_reach": n_segments - served if served else n_segments,
             "farthest_served_km": round(farthest, 3) if farthest is not None else None,
@@ -197,11 +197,11 @@ def station_coverage(con: duckdb.DuckDBPyConnection, station_ids: list[str]) -> 
 def check_station_positions(con: duckdb.DuckDBPyConnection, series: StationSeries, path: Path) -> None:
     """Refuse a station id already stored at another position or height (merged ids change meaning)."""
     for station in series.stations:
-        row = con.execute("SELECT lon, lat, elevation_m, resolution FROM weather_stations WHERE station_id = ?",
-                          [station.station_id]).fetchone()
-        if row is None:
+        rows = con.execute("SELECT lon, lat, elevation_m, resolution FROM weather_stations WHERE station_id = ?",
+                           [station.station_id]).fetchall()
+        if not rows:
             continue
-        lon, lat, elevation, resolution = row
+        [(lon, lat, elevation, resolution)] = rows
         moved = abs(lon - station.lon) > POSITION_TOLERANCE_DEG or abs(lat - station.lat) > POSITION_TOLERANCE_DEG
         if moved or (elevation is None) != (station.elevation_m is None) or (
                 elevation is not None and abs(elevation - station.elevation_m) > 1.0):
@@ -298,11 +298,11 @@ WHERE segment_id NOT IN (SELECT segment_id FROM hourly)
 def daily_only_inputs(con: duckdb.DuckDBPyConnection, start, end) -> list[str]:
     """`daily-only:<column>` for each daily value that segments without hourly weather have in
     [start, end) (UTC), so hourly features can say they lack them; [] when none."""
-    segments, stations = con.execute(DAILY_ONLY_SQL, {"start": start, "end": end}).fetchone()
+    [(segments, stations)] = con.execute(DAILY_ONLY_SQL, {"start": start, "end": end}).fetchall()
     if not segments:
         return []
-    present = con.execute(
+    [present] = con.execute(
         "SELECT " + ", ".join(f"count({c})" for c in DAILY_COLUMNS) + " FROM station_daily "
         "WHERE list_contains($stations, station_id) AND day >= CAST($start AS DATE) AND day <= CAST($end AS DATE)",
-        {"stations": stations, "start": start, "end": end}).fetchone()
+        {"stations": stations, "start": start, "end": end}).fetchall()
     return [f"daily-only:{c}" for c, n in zip(DAILY_COLUMNS, present, strict=True) if n]
