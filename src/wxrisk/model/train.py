@@ -105,7 +105,7 @@ def analysed_hours(con: duckdb.DuckDBPyConnection, until: datetime | None,
     if features_frame is not None:
         hours = normalise_keys(features_frame)["valid_time"].drop_duplicates()
     else:
-        hours = con.execute("SELECT DISTINCT valid_time FROM weather_hourly WHERE kind = 'analysis'").df()["valid_time"]
+        hours = con.execute("SELECT DISTINCT valid_time FROM weather_times WHERE kind = 'analysis'").df()["valid_time"]
     hours = pd.DatetimeIndex(pd.to_datetime(hours)).astype("datetime64[us]").sort_values()
     return hours[hours < pd.Timestamp(until)] if until is not None else hours
 
@@ -364,8 +364,8 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
         segment_ids = source.features["segment_id"].drop_duplicates().to_numpy(dtype=object)
     else:
         source = DatabaseFeatures(con, settings)
-        segment_ids = con.execute("SELECT DISTINCT segment_id FROM weather_hourly WHERE kind = 'analysis'"
-                                  ).df()["segment_id"].to_numpy(dtype=object)
+        segment_ids = con.execute("SELECT segment_id FROM segments ORDER BY segment_id").df()["segment_id"].to_numpy(
+            dtype=object)
     progress(f"sampling segment-hours from {hours[0]:%Y-%m-%d} to {hours[-1]:%Y-%m-%d} "
              f"({len(hours)} analysed hours x {len(segment_ids)} segments)")
     sample, periods = assign_periods(draw_sample(con, source, hours, segment_ids, config.target_rows, seed, progress))
