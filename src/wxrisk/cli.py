@@ -188,10 +188,13 @@ def fetch_weather(
 @app.command()
 def train(
     until: Annotated[str | None, typer.Option(help="use history before this time, ISO 8601")] = None,
-    promote: Annotated[bool, typer.Option(help="promote if it beats the champion on the same held-out period")] = False,
+    promote: Annotated[bool, typer.Option(
+        help="make the new version the champion when the registry has none, or when it beats the champion "
+             "(higher PR-AUC, Brier score no worse) on the last validated winter. Without --promote the "
+             "champion never changes, not even for a first version")] = False,
     db: DbOption = None,
 ) -> None:
-    """Train, calibrate and evaluate a model version; optionally promote it."""
+    """Train and evaluate a model version (rolling origin by winter) and register it; see --promote."""
     from wxrisk.model.train import train_model
 
     settings = _settings(db)
@@ -226,14 +229,19 @@ def evaluate(
     start: Annotated[str, typer.Option(help="ISO 8601")],
     end: Annotated[str, typer.Option(help="ISO 8601")],
     model: str = "champion",
+    truth: Annotated[Path | None, typer.Option(
+        help="a scenario world's truth.parquet: also report skill against its known hazard")] = None,
+    published: Annotated[bool, typer.Option(
+        help="verify the published boards' risk instead of the model on analysis weather")] = False,
     db: DbOption = None,
 ) -> None:
-    """Verification: forecasts of a past period against the incidents that then happened."""
+    """Verification of a past period: ours beside the plain yardstick, the historical average and the rule."""
     from wxrisk.model.evaluate import evaluate_period
 
     settings = _settings(db)
     with _connect(settings) as con:
-        report = evaluate_period(con, settings, _time(start), _time(end), model=model)
+        report = evaluate_period(con, settings, _time(start), _time(end), model=model, truth=truth,
+                                 published=published, progress=_say)
     typer.echo(report.table)
 
 

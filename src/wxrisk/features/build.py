@@ -33,7 +33,8 @@ SEGMENT_COLUMNS = ("bridge", "tunnel", "is_ramp", "grade_pct", "curvature_deg_pe
 
 
 def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str = "analysis",
-                   issued_at=None, settings: Settings | None = None, history_from=None) -> pd.DataFrame:
+                   issued_at=None, settings: Settings | None = None, history_from=None,
+                   segments=None) -> pd.DataFrame:
     """Feature rows for every segment with weather rows and every hour in [start, end) (UTC naive).
 
     weather_kind "analysis" reads analysis rows; "forecast" reads the forecast issued at
@@ -43,7 +44,7 @@ def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str
     incidents before that hour began. `history_from` is when the incident record starts
     (default: the earliest matched incident before the first hour). Returns `segment_id` (categorical),
     `valid_time`, then float32 columns in FEATURE_NAMES order; attrs `missing_inputs` (weather
-    columns all NULL) and `unavailable_features` (columns all NaN).
+    columns all NULL) and `unavailable_features` (columns all NaN). `segments`: only these ids.
     """
     settings = settings or Settings()
     start, end = _whole_hour(start, "start"), _whole_hour(end, "end")
@@ -52,6 +53,8 @@ def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str
     source = _WeatherSource.choose(con, weather_kind, issued_at, start)
     read_start = start - dt.timedelta(hours=LOOKBACK_HOURS)
     segs = _read_segments(con, source, read_start, end)
+    if segments is not None:  # a subset (training draws segments before building their features)
+        segs = segs.loc[segs["segment_id"].isin(pd.Index(list(segments), dtype=object))].reset_index(drop=True)
     hours = np.arange(np.datetime64(start, "h"), np.datetime64(end, "h")).astype("datetime64[us]")
     incidents = _read_incidents(con, start, end, history_from)
     out = {name: np.empty((len(segs), len(hours)), dtype=np.float32) for name in FEATURE_NAMES}
@@ -60,14 +63,17 @@ def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str
     block_s = max(1, CELLS_PER_BLOCK // (chunk_h + LOOKBACK_HOURS))
     for h0 in range(0, len(hours), chunk_h):
         chunk_hours = hours[h0:h0 + chunk_h]
-        cal = _calendar_block(chunk_hours, settings.timezone)
+        read_hours = np.arange(chunk_hours[0] - np.timedelta64(LOOKBACK_HOURS, "h"), chunk_hours[-1] + HOUR, HOUR)
+        cal_read = _calendar_block(read_hours, settings.timezone)  # the look-back's traffic feeds the road surface
+        cal = {name: values[LOOKBACK_HOURS:] for name, values in cal_read.items()}
         for s0 in range(0, len(segs), block_s):
             block = segs.iloc[s0:s0 + block_s]
             weather = _read_weather(con, source, block, chunk_hours[0], len(chunk_hours))
             for col in WEATHER_COLUMNS:
                 seen[col] = seen[col] or bool(np.isfinite(weather[col]).any())
-            feats = _weather_features(weather, block, chunk_hours)
-            feats |= _static_features(block, cal)
+            traffic = _traffic(block, cal_read)
+            feats = _weather_features(weather, block, chunk_hours, traffic)
+            feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
             feats |= _history_features(incidents, block, chunk_hours, start)
             for name in FEATURE_NAMES:
                 out[name][s0:s0 + len(block), h0:h0 + len(chunk_hours)] = feats[name]
@@ -182,7 +188,7 @@ def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
     return order[last_of_cell]
 
 
-def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np.ndarray]:
+def _weather_features(w: dict, block: pd.DataFrame, chunk_hours, traffic: np.ndarray) -> dict[str, np.ndarray]:
     """Weather-derived features for the block, trimmed to the scored hours.
 
     Only the precipitation sums and run lengths need the look-back hours; the phase is computed
@@ -225,20 +231,24 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np
     out["precip_event_start"] = np.where(np.isnan(precip_9h), np.nan, event)
     out.pop("snow_mm_9h"), out.pop("fzra_mm_9h")
 
-    near = slice(lookback - 2, None)  # the scored hours and the two before them
+    first_read = chunk_hours[0] - np.timedelta64(lookback, "h")
     mid_hour = np.timedelta64(30, "m")  # the sun at the middle of the hour ending at valid_time
-    times = np.arange(chunk_hours[0] - np.timedelta64(2, "h"), chunk_hours[-1] + np.timedelta64(1, "h"),
-                      np.timedelta64(1, "h")) - mid_hour
+    times = np.arange(first_read, chunk_hours[-1] + np.timedelta64(1, "h"), np.timedelta64(1, "h")) - mid_hour
     sun = physics.solar_elevation_deg(times[None, :], block["lat"].to_numpy(dtype=np.float64)[:, None],
                                       block["lon"].to_numpy(dtype=np.float64)[:, None]).astype(np.float32)
-    cloud = np.where(wet[:, near], 1.0, np.nan).astype(np.float32)
-    road = physics.road_surface_temp_c(t2m[:, near], w["skt_c"][:, near], sun, w["wind_ms"][:, near], cloud,
+    cloud = np.where(wet, 1.0, np.nan).astype(np.float32)
+    road = physics.road_surface_temp_c(t2m, w["skt_c"], sun, w["wind_ms"], cloud,
                                        bridge, block["elevation_excess_m"].to_numpy(dtype=np.float32)[:, None])
-    rain_on_frozen = np.where(np.isnan(road), np.nan, np.where(road <= 0.0, liquid[:, near], 0.0))
-    out["rain_on_frozen_road_mm_3h"] = windows.rolling_sums(rain_on_frozen, (3,), from_hour=2)[3]
+    rain_on_frozen = np.where(np.isnan(road), np.nan, np.where(road <= 0.0, liquid, 0.0))
+    out["rain_on_frozen_road_mm_3h"] = windows.rolling_sums(rain_on_frozen, (3,), from_hour=lookback)[3]
+    fallen_liquid = np.where(np.isfinite(w["snowfall_mm"]), np.maximum(precip - snow, 0.0), liquid)
+    water, ice, snowpack = physics.surface_state_mm(fallen_liquid, snow, road, w["d2m_c"], w["wind_ms"], traffic,
+                                                    pressure, first_read, lookback)
+    out |= {"surface_water_mm": water, "surface_ice_mm": ice, "surface_snow_mm": snowpack}
 
     scored = slice(lookback, None)
-    t2m, d2m, wind, sun, road = t2m[:, scored], w["d2m_c"][:, scored], w["wind_ms"][:, scored], sun[:, 2:], road[:, 2:]
+    t2m, d2m, wind, sun, road = (t2m[:, scored], w["d2m_c"][:, scored], w["wind_ms"][:, scored], sun[:, scored],
+                                 road[:, scored])
     rh = physics.relative_humidity_pct(t2m, d2m)
     out |= {"t2m_c": t2m, "d2m_c": d2m, "rh_pct": rh, "wet_bulb_c": physics.wet_bulb_c(t2m, d2m, pressure),
             "road_temp_c": road, "phase_code": phase[:, scored]}
@@ -246,6 +256,7 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np
     out["wind_ms"] = wind
     out["bridge_wind_ms"] = wind * bridge
     out["vis_m"] = w["vis_m"][:, scored]
+    out["skt_c"] = w["skt_c"][:, scored]
     out["solar_elev_deg"] = sun
     out["dark"] = (sun < SUNSET_ELEVATION_DEG).astype(np.float32)
     return out
@@ -259,15 +270,19 @@ def _calendar_block(chunk_hours, tz: str) -> dict[str, np.ndarray]:
     return cal
 
 
-def _static_features(block: pd.DataFrame, cal: dict) -> dict[str, np.ndarray]:
+def _traffic(block: pd.DataFrame, cal: dict) -> np.ndarray:
+    """Vehicles per hour of each segment in each hour of `cal` (segments, hours) [veh/h]."""
+    aadt = exposure.segment_aadt(block["aadt"].to_numpy(dtype=np.float64, na_value=np.nan),
+                                 block["highway"].to_numpy(dtype=object))
+    return exposure.traffic_vph(aadt[:, None], cal["travel_rush_factor"][None, :], cal["hour_share"][None, :])
+
+
+def _static_features(block: pd.DataFrame, cal: dict, traffic: np.ndarray) -> dict[str, np.ndarray]:
     """Calendar (per hour), exposure and geometry (per segment) broadcast to (segments, hours)."""
     feats = {name: cal[name][None, :] for name in (
         "hour_local", "dow_local", "days_to_spring_festival", "days_from_spring_festival", "travel_rush_day",
         "is_holiday", "days_to_holiday", "days_from_holiday", "travel_rush_factor")}
-    aadt = exposure.segment_aadt(block["aadt"].to_numpy(dtype=np.float64, na_value=np.nan),
-                                 block["highway"].to_numpy(dtype=object))
-    feats["traffic_vph"] = exposure.traffic_vph(aadt[:, None], cal["travel_rush_factor"][None, :],
-                                                cal["hour_share"][None, :])
+    feats["traffic_vph"] = traffic
     for col in SEGMENT_COLUMNS:
         feats[col] = block[col].to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
     return feats

@@ -6,11 +6,13 @@ weather accumulations cover; `ice_label` 1 when one of them was an ice/snow inci
 (`ICE_CONDITION`: an icy, frosty, snowy or slushy surface, or snow or freezing-rain weather).
 
 Thinning. Incidents are a few per million segment-hours, so features are built only for a
-sample: per chunk of CHUNK_HOURS, the segments a seeded hash picks with probability `rate`, plus
-every segment with an incident in the chunk. Rows of picked segments are kept (weight 1 / rate
-for those without incident, 1 for the others); other segments give only their incident hours
-(weight 1). Every incident-free segment-hour is thus kept with probability `rate` and the
-weighted rows have the true incident rate.
+sample. Per chunk of CHUNK_HOURS, a seeded hash picks segments (at least MIN_SEGMENTS_PER_CHUNK,
+so that no fortnight's rows hang on a handful of roads) and every segment with an incident in
+the chunk; their features are built, and of the picked segments' incident-free hours a second
+hash keeps enough that each incident-free segment-hour is kept with probability `rate`. Every
+segment-hour with an incident is kept (weight 1). Kept incident-free rows are weighted so that
+each chunk's weighted count equals its true number of incident-free segment-hours, so the
+weighted rows have the true incident rate, fortnight by fortnight.
 
 Incidents. The ice/snow share model learns from every incident of the region, matched to a
 segment or not, with the features of the nearest segment at its hour (`incident_rows`).
@@ -19,7 +21,7 @@ segment or not, with the features of the nearest segment at its hour (`incident_
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
@@ -33,6 +35,7 @@ ICE_WEATHER = ("snow", "freezing_rain")
 ICE_CONDITION = (f"(coalesce(surface IN {ICE_SURFACES}, FALSE) "
                  f"OR coalesce(weather IN {ICE_WEATHER}, FALSE))")
 CHUNK_HOURS = 336  # hours of one thinning draw (two weeks) [h]
+MIN_SEGMENTS_PER_CHUNK = 200  # segments whose features are built per chunk, at least (or all)
 NEAREST_SEGMENT_MAX_KM = 30.0  # an incident farther than this from every segment has no weather [km]
 HOUR = timedelta(hours=1)
 
@@ -75,15 +78,11 @@ class DatabaseFeatures:
 
     def frame(self, start: datetime, end: datetime, segments: Collection[str] | None = None) -> pd.DataFrame:
         """Analysis features of `[start, end)` for `segments` (None: every segment with weather)."""
-        from wxrisk.features import feature_window, tile_features
+        from wxrisk.features import build_features
 
-        window = feature_window(self.con, self.settings, start, end, weather_kind="analysis")
-        if segments is not None:
-            keep = window.segments["segment_id"].isin(pd.Index(list(segments), dtype=object)).to_numpy()
-            window = replace(window, segments=window.segments.loc[keep].reset_index(drop=True))
-        if window.segments.empty:
-            return pd.DataFrame(columns=["segment_id", "valid_time"])
-        return normalise_keys(tile_features(self.con, window).frame)
+        features = build_features(self.con, start, end, weather_kind="analysis", settings=self.settings,
+                                  segments=segments)
+        return normalise_keys(features)
 
 
 @dataclass
@@ -185,10 +184,27 @@ class Sample:
     """The thinned segment-hours and the incidents with features, for one training run."""
 
     rows: pd.DataFrame        # features, label, ice_label, weight, winter
+    hours: pd.DataFrame       # per analysed hour: `hourly_summary` of the drawn segments, winter
     incidents: pd.DataFrame   # features at the nearest segment, ice, winter, matched
     rate: float               # probability of keeping an incident-free segment-hour
     segments_total: int       # segments with weather
     incidents_without_weather: int  # incidents of the analysed hours left out (no segment near)
+
+
+KEY_COLUMNS = frozenset({"segment_id", "valid_time", "label", "ice_label", "weight", "winter"})
+
+
+def hourly_summary(drawn: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+    """Per hour of `drawn` (every hour of a chunk's drawn segments): each feature's mean and
+    variance over the segments (`<name>__var`), and the hour's incidents in the region (`incidents`,
+    `ice_incidents`: every incident with a segment within reach, matched or not)."""
+    features = [c for c in drawn.columns if c not in KEY_COLUMNS]
+    values = drawn[["valid_time", *features]].astype({name: "float64" for name in features})
+    grouped = values.groupby("valid_time")
+    means, variances = grouped.mean(), grouped.var(ddof=0).add_suffix("__var")
+    counts = incidents.groupby("valid_time")["ice"].agg(["size", "sum"]).reindex(means.index, fill_value=0)
+    counts = counts.rename(columns={"size": "incidents", "sum": "ice_incidents"}).astype("float64")
+    return pd.concat([means, variances, counts], axis=1)
 
 
 def thinning_rate(segment_hours: int, target_rows: int) -> float:
@@ -200,35 +216,41 @@ def draw_sample(con: duckdb.DuckDBPyConnection, source, hours: pd.DatetimeIndex,
                 target_rows: int, seed: int, progress) -> Sample:
     """Thinned labelled segment-hours and feature-bearing incidents of the analysed `hours`."""
     rate = thinning_rate(len(hours) * len(segment_ids), target_rows)
+    segment_rate = min(1.0, max(rate, MIN_SEGMENTS_PER_CHUNK / max(len(segment_ids), 1)))
     segment_index = pd.Index(segment_ids.astype(str), dtype="string")
-    rows, incident_rows = [], []
+    rows, incident_rows, hourly = [], [], []
     left_out = 0
     for start, end in chunks(hours):
         incidents = incident_table(con, start, end)
         incidents = incidents.assign(nearest=nearest_segments(con, incidents))
         left_out += int(incidents["nearest"].isna().sum())
         incidents = incidents.dropna(subset=["nearest"])
-        picked = segment_index[pick_fraction(pd.DataFrame({"s": segment_index, "c": str(start)}), seed) < rate]
-        wanted = set(picked) | set(incidents["nearest"])
-        features = source.frame(start, end, sorted(wanted))
+        drawn = pick_fraction(pd.DataFrame({"s": segment_index, "c": str(start)}), seed) < segment_rate
+        picked = segment_index[drawn]
+        features = source.frame(start, end, sorted(set(picked) | set(incidents["nearest"])))
         if features.empty:
             continue
         labelled = label_frame(features, incidents)
-        in_draw = labelled["segment_id"].isin(picked).to_numpy()
-        keep = in_draw | (labelled["label"].to_numpy() == 1)
-        weight = np.where(labelled["label"].to_numpy() == 1, 1.0, 1.0 / rate)
+        positive = labelled["label"].to_numpy() == 1
+        kept_hour = pick_fraction(labelled[["segment_id", "valid_time"]], seed + 1) < rate / segment_rate
+        keep = positive | (labelled["segment_id"].isin(picked).to_numpy() & kept_hour)
+        free_hours = len(segment_ids) * int((end - start) / HOUR) - int(positive.sum())
+        weight = np.where(positive, 1.0, free_hours / max(int((keep & ~positive).sum()), 1))
         rows.append(labelled.loc[keep].assign(weight=weight[keep]))
         at_incidents = incidents[["incident_id", "valid_time", "nearest", "ice", "segment_id"]].merge(
             features.rename(columns={"segment_id": "nearest"}), on=["nearest", "valid_time"], how="inner")
         incident_rows.append(at_incidents)
+        hourly.append(hourly_summary(labelled.loc[labelled["segment_id"].isin(picked)], incidents))
         progress(f"  {start:%Y-%m-%d} to {end:%Y-%m-%d}: {int(keep.sum())} segment-hours "
                  f"({int(labelled['label'].sum())} with incidents), {len(at_incidents)} incidents")
     if not rows:
         raise WxriskError("training data: no analysed hours with features")
     sample_rows = pd.concat(rows, ignore_index=True)
     sample_incidents = pd.concat(incident_rows, ignore_index=True)
+    sample_hours = pd.concat(hourly).sort_index().copy()  # one block per dtype: later columns add cheaply
     return Sample(
         rows=_sorted(sample_rows.assign(winter=winter_of(sample_rows["valid_time"]).to_numpy())),
+        hours=sample_hours.assign(winter=winter_of(pd.Series(sample_hours.index)).to_numpy()),
         incidents=sample_incidents.assign(winter=winter_of(sample_incidents["valid_time"]).to_numpy(),
                                           matched=sample_incidents["segment_id"].notna().to_numpy())
         .sort_values(["valid_time", "incident_id"], kind="stable").reset_index(drop=True),

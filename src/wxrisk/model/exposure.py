@@ -1,10 +1,8 @@
-"""The region's hour-of-week shape of incidents: a fixed part of every segment-hour's log-odds.
+"""The region's hour-of-week shape of incidents, the starting point of its hourly rate (`region`).
 
 People drive, and crash, by the clock. The share of a week's incidents that falls in each local
 hour of the week is estimated from **every** incident of the region (matched to a segment or
-not, thousands where a segment has a handful) over the analysed hours, and enters the risk
-model as an offset: margin = logit(base rate) + ln(relative rate of the hour of week) + trees.
-The trees then learn how road, weather and history move a segment away from that shape.
+not, thousands where a segment has a handful) over the analysed hours.
 
 Estimates are shrunk, so an empty cell never means "never": the rate of an hour of the week is
 pulled toward its hour of the day by WEEK_PRIOR_H hours of exposure, the hour of the day toward
@@ -33,10 +31,6 @@ def hour_of_week(valid_time, timezone: str) -> np.ndarray:
     return (local.dayofweek * 24 + local.hour).to_numpy(dtype=np.int64)
 
 
-def logit(p: float) -> float:
-    return float(np.log(p / (1.0 - p)))
-
-
 @dataclass(frozen=True)
 class WeekProfile:
     """The offset of a model: base segment-hour rate and the relative rate of each hour of the week."""
@@ -45,10 +39,15 @@ class WeekProfile:
     base_rate: float
     relative_rate: tuple[float, ...]  # 168 values, exposure-weighted mean 1
 
-    def margin(self, valid_time) -> np.ndarray:
-        """logit(base rate) + ln(relative rate of the hour of week) per row [log-odds]."""
+    def log_rate(self, valid_time) -> np.ndarray:
+        """ln(base rate) + ln(relative rate of the hour of week) per row."""
         relative = np.asarray(self.relative_rate)[hour_of_week(valid_time, self.timezone)]
-        return logit(self.base_rate) + np.log(relative)
+        return np.log(self.base_rate) + np.log(relative)
+
+    @classmethod
+    def flat(cls, base_rate: float) -> WeekProfile:
+        """The same rate in every hour of the week (no local clock to tell them apart)."""
+        return cls("UTC", base_rate, (1.0,) * HOURS_PER_WEEK)
 
     def to_json(self) -> dict:
         return {"timezone": self.timezone, "base_rate": self.base_rate, "relative_rate": list(self.relative_rate)}

@@ -1,6 +1,7 @@
 """Rolling-origin validation by winter: each winter predicted by models trained on the winters before it.
 
-`rolling_folds` makes the folds; `select` grows each candidate's trees once per fold, reads the
+`rolling_folds` makes the folds; `select` grows each candidate's trees once per fold (until PATIENCE
+rounds bring no better validation score; later rounds count as no better), reads the
 validation score of every round from LightGBM, and picks the candidate and number of rounds
 with the best mean over folds (the fewest rounds within SELECTION_TOLERANCE of the best, so
 noise does not buy trees). The chosen fold models give out-of-fold margins for calibration
@@ -21,6 +22,7 @@ from wxrisk.model.dataset import winter_name
 
 SELECTION_TOLERANCE = 0.02  # a round within 2 % of the best mean score counts as best
 CHECK_EVERY = 5  # rounds are chosen among multiples of this
+PATIENCE = 40  # a fold stops growing after this many rounds without a better validation score
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,8 @@ def rolling_folds(winters: Sequence[int]) -> list[Fold]:
 class Learner:
     """One LightGBM model: its inputs, label, objective settings and the metric that picks its rounds.
 
-    metric : "average_precision" (scored as lift over the fold's base rate) or "binary_logloss"
-             (scored as skill over the fold's base rate); both comparable across winters.
+    metric : "average_precision" (scored as lift over the fold's base rate), "binary_logloss" or
+             "poisson" (scored as skill over the fold's constant mean); comparable across winters.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Learner:
     params: dict
     metric: str = "average_precision"
     rounds: int = 0
+    weighted: bool = True  # False: rows count once each, thinned negatives too (see `learners.yardstick`)
     offset_for: Callable[[tuple[int, ...]], Callable[[pd.DataFrame], np.ndarray]] | None = field(
         default=None, compare=False)  # training winters -> the fixed part of the margin of a frame's rows
     offset: Callable[[pd.DataFrame], np.ndarray] | None = field(default=None, compare=False)
@@ -76,7 +79,8 @@ class Learner:
         return None if self.offset is None else self.offset(frame)
 
     def dataset(self, frame: pd.DataFrame, reference: lgb.Dataset | None = None) -> lgb.Dataset:
-        return lgb.Dataset(self.matrix(frame), label=frame[self.label].to_numpy(), weight=_weights(frame),
+        weight = _weights(frame) if self.weighted else None
+        return lgb.Dataset(self.matrix(frame), label=frame[self.label].to_numpy(), weight=weight,
                            init_score=self.base_margin(frame), feature_name=list(self.features),
                            reference=reference, free_raw_data=False)
 
@@ -110,6 +114,8 @@ def comparable_scores(curve: np.ndarray, metric: str, base_rate: float) -> np.nd
     """A validation curve as a score comparable across winters: AP / base rate, or log-loss skill."""
     if metric == "average_precision":
         return curve / base_rate
+    if metric == "poisson":  # LightGBM's mean of (mu - y ln mu); the constant mean scores b - b ln b
+        return 1.0 - curve / (base_rate - base_rate * np.log(base_rate))
     climatology = -(base_rate * np.log(base_rate) + (1 - base_rate) * np.log(1 - base_rate))
     return 1.0 - curve / climatology
 
@@ -139,8 +145,10 @@ def grow(learner: Learner, frames: pd.DataFrame, fold: Fold, rounds_max: int) ->
     valid_set = learner.dataset(valid, reference=train_set)
     record: dict = {}
     booster = lgb.train(learner.lightgbm_params(), train_set, num_boost_round=rounds_max, valid_sets=[valid_set],
-                        valid_names=["valid"], callbacks=[lgb.record_evaluation(record)])
+                        valid_names=["valid"],
+                        callbacks=[lgb.record_evaluation(record), lgb.early_stopping(PATIENCE, verbose=False)])
     curve = np.asarray(record["valid"][learner.metric], dtype="float64")
+    curve = np.concatenate([curve, np.full(rounds_max - len(curve), curve[-1])])  # no better after it stopped
     return FoldRun(fold, learner, booster, comparable_scores(curve, learner.metric, _base_rate(valid, learner.label)))
 
 

@@ -6,12 +6,17 @@
   learnt from every incident of the region; `ice_risk = risk x share`.
 - **yardstick**: the plain LightGBM every evaluation shows beside ours: default parameters,
   the hour's raw inputs only (`RAW_INPUTS`: weather as imported, road attributes, the clock),
-  no derived physics, no history, no constraints, 100 rounds.
+  no derived physics, no history, no constraints, 100 rounds. It learns from the same thinned
+  rows as ours but unweighted, as a plain model would (weights of ~1/rate would let LightGBM's
+  20-row leaves hold only incidents), and its log-odds are shifted by ln(rate) to undo the
+  thinning (prior correction, King & Zeng 2001, Political Analysis 9, 137-163).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 
 from wxrisk.features.spec import FeatureSpec
 from wxrisk.model.folds import Learner
@@ -81,4 +86,10 @@ def yardstick(available: Sequence[str], label: str, seed: int, threads: int) -> 
     params = {"objective": "binary", "deterministic": True, "force_row_wise": True, "num_threads": threads,
               "seed": seed}
     return Learner(f"yardstick ({label})", names, (0,) * len(names), label, params, "average_precision",
-                   rounds=YARDSTICK_ROUNDS)
+                   rounds=YARDSTICK_ROUNDS, weighted=False)
+
+
+def undo_thinning(probability: np.ndarray, rate: float) -> np.ndarray:
+    """Probabilities of a model trained on negatives kept at `rate`, brought back to the true rate."""
+    p = np.clip(np.asarray(probability, dtype="float64"), 1e-12, 1 - 1e-12)
+    return 1.0 / (1.0 + np.exp(-(np.log(p / (1 - p)) + np.log(rate))))

@@ -195,7 +195,7 @@ def metrics_table(rows: list[Metrics], title: str) -> str:
     lines = [title, header, "-" * len(header)]
     for m in rows:
         recall = "-" if np.isnan(m.recall_at_k) else f"{m.recall_at_k:.4f}"
-        lines.append(f"{m.name[:37]:<38}{m.pr_auc:>9.4f}{m.roc_auc:>9.4f}{m.brier:>11.6f}{m.ece:>10.6f}"
+        lines.append(f"{m.name[:37]:<38}{m.pr_auc:>9.3g}{m.roc_auc:>9.4f}{m.brier:>11.3g}{m.ece:>10.3g}"
                      f"{recall:>10}{m.lift_top1pct:>9.2f}")
     if rows:
         lines.append(f"{rows[0].rows} segment-hours, {rows[0].positives} with incidents "

@@ -3,7 +3,9 @@
 ```
 models/
   CHAMPION                      {"version": ..., "promoted_at": ..., "reason": ...} (replaced atomically)
-  <version>/model.txt           LightGBM risk model (any incident)
+  <version>/model.txt           LightGBM segment trees of the risk model (any incident)
+  <version>/region.txt          LightGBM Poisson model of the region's incidents per hour (absent when
+                                no input is the same on every segment)
   <version>/calibrator.json     its calibration (cross-fitted by winter)
   <version>/share.txt           LightGBM ice/snow share model (absent when the history has too few)
   <version>/share_calibrator.json
@@ -60,6 +62,7 @@ class LoadedModel:
     meta: dict
     share: lgb.Booster | None = None
     share_calibrator: Calibrator | None = None
+    region: lgb.Booster | None = None
     yardsticks: dict[str, lgb.Booster] = field(default_factory=dict)
 
     @property
@@ -70,16 +73,19 @@ class LoadedModel:
     def share_features(self) -> list[str]:
         return list(self.meta.get("share", {}).get("features", []))
 
-    @property
-    def offset(self) -> WeekProfile | None:
-        profile = self.meta.get("offset")
-        return WeekProfile.from_json(profile) if profile else None
+    def region_log_rate(self, frame: pd.DataFrame) -> np.ndarray:
+        """ln E[incidents in the region in the hour] + the segment scale, per row (`wxrisk.model.region`)."""
+        region = self.meta["region"]
+        log_rate = WeekProfile.from_json(region["profile"]).log_rate(frame["valid_time"].to_numpy())
+        if self.region is not None:
+            log_rate = log_rate + self.region.predict(_matrix(frame, region["features"]), raw_score=True,
+                                                      num_threads=0)
+        return log_rate + region["segment_scale"]
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
-        """The risk model's raw log-odds: trees plus the hour-of-week offset."""
-        raw = self.booster.predict(_matrix(frame, self.feature_names), raw_score=True, num_threads=0)
-        offset = self.offset
-        return raw if offset is None else raw + offset.margin(frame["valid_time"].to_numpy())
+        """The risk model's raw log-odds: the region's hourly rate plus the segment trees."""
+        trees = self.booster.predict(_matrix(frame, self.feature_names), raw_score=True, num_threads=0)
+        return self.region_log_rate(frame) + trees
 
     def risk(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated P(at least one incident on the segment in the hour) per row [0-1]."""
@@ -101,7 +107,10 @@ class LoadedModel:
         booster = self.yardsticks.get(label)
         if booster is None:
             return None
-        return booster.predict(_matrix(frame, booster.feature_name()), num_threads=0)
+        from wxrisk.model.learners import undo_thinning
+
+        rate = float(self.meta.get("sampling", {}).get("rate", 1.0))
+        return undo_thinning(booster.predict(_matrix(frame, booster.feature_name()), num_threads=0), rate)
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,7 @@ def new_version_name(models_dir: Path, model_text: str, now: datetime | None = N
     return name
 
 
-BOOSTER_FILES = {"model": "model.txt", "share": "share.txt", "yardstick": "yardstick.txt",
+BOOSTER_FILES = {"model": "model.txt", "region": "region.txt", "share": "share.txt", "yardstick": "yardstick.txt",
                  "yardstick_ice": "yardstick_ice.txt"}
 CALIBRATOR_FILES = {"calibrator": "calibrator.json", "share_calibrator": "share_calibrator.json"}
 YARDSTICK_LABELS = {"yardstick": "label", "yardstick_ice": "ice_label"}
@@ -215,7 +224,7 @@ def load_model(settings: Settings, version: str = "champion") -> LoadedModel:
     calibrators = {key: Calibrator.from_json(json.loads((folder / name).read_text(encoding="utf-8")))
                    for key, name in CALIBRATOR_FILES.items() if (folder / name).exists()}
     return LoadedModel(version, folder, boosters["model"], calibrators["calibrator"], specs_from_json(meta["features"]),
-                       meta, boosters.get("share"), calibrators.get("share_calibrator"),
+                       meta, boosters.get("share"), calibrators.get("share_calibrator"), boosters.get("region"),
                        {label: boosters[key] for key, label in YARDSTICK_LABELS.items() if key in boosters})
 
 

@@ -39,8 +39,9 @@ from wxrisk.model.dataset import (
 )
 from wxrisk.model.exposure import WeekCounts, WeekProfile
 from wxrisk.model.folds import Fold, Learner, Selection, out_of_fold_margins, select
-from wxrisk.model.learners import risk_candidates, share_candidates, tree_params, yardstick
+from wxrisk.model.learners import risk_candidates, share_candidates, tree_params, undo_thinning, yardstick
 from wxrisk.model.metrics import Metrics, metrics_table, score_metrics
+from wxrisk.model.region import RegionRate, fold_rates, region_candidates, segment_scale, uniform_features
 from wxrisk.model.registry import (
     champion_version,
     feature_list_version,
@@ -61,7 +62,7 @@ MIN_POSITIVES_TO_JUDGE = 20  # a validated winter with fewer positives is shown 
 class TrainConfig:
     """Tunable training constants; override any of them in `settings.extra["model"]`."""
 
-    target_rows: int = 300_000      # segment-hours built for training over all winters (thinned)
+    target_rows: int = 150_000      # segment-hours built for training over all winters (thinned)
     rounds_max: int = 300           # most boosting rounds tried on the folds
     learning_rate: float = 0.05
     min_data_in_leaf: int = 200     # capped at 2 % of the training rows
@@ -199,25 +200,41 @@ def cross_fitted(margin: pd.Series, label: pd.Series, weight: np.ndarray, period
 
 # --- the models -------------------------------------------------------------------------------------
 
-def offset_factory(sample: Sample, hours: pd.DatetimeIndex, timezone: str, available: Sequence[str],
-                   period_of: Callable[[pd.Series], np.ndarray]):
-    """(training periods -> offset of their rows, training periods -> WeekProfile), or (None, None)
-    when the features have no local clock (`hour_local`, `dow_local`) to say which hour of the week."""
-    if not {"hour_local", "dow_local"} <= set(available):
-        return None, None
-    counts = WeekCounts(sample.incidents["valid_time"], pd.Series(hours), timezone, period_of)
-    rows = sample.rows
+def profile_factory(sample: Sample, hours: pd.DatetimeIndex, timezone: str, available: Sequence[str],
+                    periods: Periods) -> Callable[[tuple[int, ...]], WeekProfile]:
+    """Training periods -> the region's incidents per hour by hour of week (flat without a local clock)."""
+    frame = sample.hours
+    clock = {"hour_local", "dow_local"} <= set(available)
+    counts = WeekCounts(sample.incidents["valid_time"], pd.Series(hours), timezone, periods.of) if clock else None
 
-    def profile_for(periods: tuple[int, ...]) -> WeekProfile:
-        mine = rows["winter"].isin(periods).to_numpy()
-        base = float(np.average(rows["label"].to_numpy()[mine], weights=rows["weight"].to_numpy()[mine]))
-        return counts.profile(periods, max(base, 1e-9))
+    def profile_for(chosen: tuple[int, ...]) -> WeekProfile:
+        base = max(float(frame.loc[frame["winter"].isin(chosen), "incidents"].mean()), 1e-6)
+        return counts.profile(chosen, base) if counts is not None else WeekProfile.flat(base)
 
-    def offset_for(periods: tuple[int, ...]):
-        profile = profile_for(periods)
-        return lambda frame: profile.margin(frame["valid_time"].to_numpy())
+    return profile_for
 
-    return offset_for, profile_for
+
+def fit_region(sample: Sample, periods: Periods, folds: list[Fold], specs: Sequence[FeatureSpec], uniform: list[str],
+               params: dict, config: TrainConfig, profile_for, progress) -> dict[tuple[int, ...], RegionRate]:
+    """The region's hourly rate for each fold's training periods and for all periods (refit)."""
+    everything = tuple(sorted(periods.names))
+    if not uniform:
+        progress("region rate: no input is the same on every segment; the hour-of-week profile alone")
+        return {p: RegionRate(None, None, profile_for(p)) for p in {everything, *(f.train_winters for f in folds)}}
+    hours_frame = sample.hours.rename_axis("valid_time").reset_index()
+    progress(f"region rate: {len(hours_frame)} hours, {int(hours_frame['incidents'].sum())} incidents of the region; "
+             f"inputs the same on every segment: {', '.join(uniform)}")
+
+    def offset_for(chosen: tuple[int, ...]):
+        profile = profile_for(chosen)
+        return lambda frame: profile.log_rate(frame["valid_time"].to_numpy())
+
+    selection = select(region_candidates(uniform, specs, params, offset_for), hours_frame, folds,
+                       config.rounds_max, progress)
+    rates = fold_rates(selection, profile_for)
+    final = selection.learner.for_winters(everything)
+    rates[everything] = RegionRate(final, final.fit(hours_frame), profile_for(everything))
+    return rates
 
 
 def fit_share(sample: Sample, folds: list[Fold], available: Sequence[str], params: dict, config: TrainConfig,
@@ -240,8 +257,11 @@ def fit_share(sample: Sample, folds: list[Fold], available: Sequence[str], param
         return None
 
 
-def fold_predictions(learner: Learner, rows: pd.DataFrame, folds: list[Fold], label: str) -> pd.Series:
-    """Each validated period's rows predicted by `learner` trained on the periods before it (probability)."""
+def fold_predictions(learner: Learner, rows: pd.DataFrame, folds: list[Fold], label: str, rate: float) -> pd.Series:
+    """Each validated period's rows predicted by `learner` trained on the periods before it (probability).
+
+    With fewer than MIN_ICE_INCIDENTS positives to learn from, the prediction is their observed rate.
+    """
     out = pd.Series(np.nan, index=rows.index)
     period = rows["winter"].to_numpy()
     for fold in folds:
@@ -249,11 +269,12 @@ def fold_predictions(learner: Learner, rows: pd.DataFrame, folds: list[Fold], la
         valid = rows.loc[period == fold.valid_winter]
         if valid.empty:
             continue
-        if train[label].sum() == 0:
-            out[valid.index] = 0.0
+        if train[label].sum() < MIN_ICE_INCIDENTS:
+            out[valid.index] = np.average(train[label], weights=train["weight"])
             continue
         booster = learner.fit(train)
-        out[valid.index] = booster.predict(learner.matrix(valid))
+        predicted = booster.predict(learner.matrix(valid))
+        out[valid.index] = predicted if learner.weighted else undo_thinning(predicted, rate)
     return out
 
 
@@ -296,7 +317,7 @@ def per_period_table(ours: pd.Series, yard: pd.Series, rows: pd.DataFrame, label
                                         rows.loc[mine, "valid_time"].to_numpy(), rows.loc[mine, "weight"].to_numpy())
                           for s in (ours, yard))
         flag = "" if positives >= MIN_POSITIVES_TO_JUDGE else "  (too few to judge alone)"
-        lines.append(f"{periods.names[key][:43]:<44}{positives:>10}{ours_m.pr_auc:>9.4f}{yard_m.pr_auc:>11.4f}{flag}")
+        lines.append(f"{periods.names[key][:43]:<44}{positives:>10}{ours_m.pr_auc:>9.3g}{yard_m.pr_auc:>11.3g}{flag}")
     return "\n".join(lines)
 
 
@@ -378,8 +399,17 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
              f"{int(rows['ice_label'].sum())} with ice/snow ones; incident-free kept at rate {sample.rate:.4g}); "
              f"{periods.how}: {'; '.join(_fold_words(f, periods) for f in folds)}")
 
-    offset_for, profile_for = offset_factory(sample, hours, settings.timezone, names, periods.of)
-    risk = select(risk_candidates(specs, params, offset_for), rows, folds, config.rounds_max, progress)
+    profile_for = profile_factory(sample, hours, settings.timezone, names, periods)
+    uniform = uniform_features(sample.hours, names)
+    rates = fit_region(sample, periods, folds, specs, uniform, params, config, profile_for, progress)
+    scales = {chosen: segment_scale(rate, rows.loc[rows["winter"].isin(chosen)]) for chosen, rate in rates.items()}
+
+    def risk_offset_for(chosen: tuple[int, ...]):
+        rate, scale = rates[chosen], scales[chosen]
+        return lambda frame: rate.log_rate(frame) + scale
+
+    varying = [s for s in specs if s.name not in uniform]
+    risk = select(risk_candidates(varying, params, risk_offset_for), rows, folds, config.rounds_max, progress)
     risk_margin = out_of_fold_margins(risk, rows)
     weight = rows["weight"].to_numpy()
     risk_calibrator, risk_oof = cross_fitted(risk_margin, rows["label"], weight, rows["winter"], config.calibration)
@@ -397,7 +427,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
     progress("yardstick, historical average and physical rule on the same folds")
     yard_any = yardstick(names, "label", seed, config.num_threads)
     yard_ice = yardstick(names, "ice_label", seed, config.num_threads)
-    scores_any = {"model": risk_oof, "yardstick": fold_predictions(yard_any, rows, folds, "label"),
+    scores_any = {"model": risk_oof, "yardstick": fold_predictions(yard_any, rows, folds, "label", sample.rate),
                   **fold_baselines(rows, folds, specs, "label")}
     tables = [metrics_table(pooled_metrics(scores_any, rows, "label"),
                             f"any incident, rolling origin ({periods.describe([f.valid_winter for f in folds])} each "
@@ -405,7 +435,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
               per_period_table(risk_oof, scores_any["yardstick"], rows, "label", periods)]
     metrics = {m.name: m for m in pooled_metrics(scores_any, rows, "label")}
     if share is not None:
-        scores_ice = {"ice model": ice_oof, "ice yardstick": fold_predictions(yard_ice, rows, folds, "ice_label"),
+        scores_ice = {"ice model": ice_oof, "ice yardstick": fold_predictions(yard_ice, rows, folds, "ice_label", sample.rate),
                       **{f"ice {k}": v for k, v in fold_baselines(rows, folds, specs, "ice_label").items()}}
         ice_rows = pooled_metrics(scores_ice, rows, "ice_label")
         tables.append(metrics_table(ice_rows, "ice/snow incidents, rolling origin (same periods)"))
@@ -418,13 +448,19 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
     final_risk = risk.learner.for_winters(all_periods)
     boosters = {"model": final_risk.fit(rows), "share": share.learner.fit(
         sample.incidents.assign(ice=sample.incidents["ice"].astype("int8"), weight=1.0)) if share else None,
-        "yardstick": yard_any.fit(rows), "yardstick_ice": yard_ice.fit(rows) if rows["ice_label"].sum() else None}
+        "yardstick": yard_any.fit(rows),
+        "yardstick_ice": yard_ice.fit(rows) if rows["ice_label"].sum() >= MIN_ICE_INCIDENTS else None}
     if promote:
         promoted, reason = promotion_decision(settings, rows, risk_oof, folds[-1], periods)
     else:
         promoted, reason = False, "not promoted: promotion not requested (use --promote)"
-    meta = _meta(con, settings, sample, periods, folds, risk, share, specs, config, seed, hours, metrics, table,
-                 profile_for(all_periods) if profile_for else None, promoted, reason)
+    region = rates[all_periods]
+    boosters["region"] = region.booster
+    meta = _meta(con, settings, sample, periods, folds, risk, share, varying, config, seed, hours, metrics, table,
+                 promoted, reason)
+    meta["region"] = {"features": uniform, "profile": region.profile.to_json(), "segment_scale": scales[all_periods],
+                      "rounds": region.learner.rounds if region.learner else 0,
+                      "num_leaves": region.learner.params["num_leaves"] if region.learner else 0}
     path = save_version(settings, boosters, {"calibrator": risk_calibrator, "share_calibrator": share_calibrator}, meta)
     if promoted:
         set_champion(settings, path.name, reason)
@@ -456,7 +492,7 @@ def _cross_applied(share_margin: pd.Series, incidents: pd.DataFrame, row_margin:
 
 def _meta(con, settings, sample: Sample, periods: Periods, folds: list[Fold], risk: Selection,
           share: Selection | None, specs, config: TrainConfig, seed: int, hours: pd.DatetimeIndex,
-          metrics: dict[str, Metrics], table: str, profile, promoted: bool, reason: str) -> dict:
+          metrics: dict[str, Metrics], table: str, promoted: bool, reason: str) -> dict:
     """What a version learnt from and how it did: the record behind its card."""
     rows, incidents = sample.rows, sample.incidents
     validated = [f.valid_winter for f in folds]
@@ -482,7 +518,6 @@ def _meta(con, settings, sample: Sample, periods: Periods, folds: list[Fold], ri
         "share": ({"features": list(share.learner.features), "rounds": share.learner.rounds,
                    "num_leaves": share.learner.params["num_leaves"], "params": share.learner.lightgbm_params(),
                    "candidates": share.candidates} if share else None),
-        "offset": profile.to_json() if profile is not None else None,
         "calibration": config.calibration,
         "metrics": {name.replace(" ", "_"): m.as_dict() for name, m in metrics.items()},
         "metrics_table": table,
