@@ -27,7 +27,8 @@ import pyarrow as pa
 import xarray as xr
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
+from wxrisk.incidents.coverage import weather_overlap_notice
+from wxrisk.store.ledger import ImportEntry, ImportResult, current_import, file_sha256, run_import
 from wxrisk.weather import grid
 from wxrisk.weather.sampling import SamplePoints, apply_weights, cached_weights
 from wxrisk.weather.units import (
@@ -316,6 +317,9 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             results.append(run_import(con, KIND, path, UNCHANGED_WINDOW, write_nothing, file_hash=file_hash))
             continue
         sampled = read_weather(path, points, kind, issued)
+        if kind == "analysis" and (notice := weather_overlap_notice(con, sampled.details["valid_from"],
+                                                                    sampled.details["valid_to"])):
+            sampled.details["warnings"] = [notice]
         results.append(run_import(con, KIND, path, window_key(sampled),
                                   lambda entry, sampled=sampled: write_sampled(entry, sampled, points),
                                   file_hash=file_hash))
@@ -323,9 +327,8 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
 
 
 def already_imported(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
-    """True if these bytes are in the ledger (so reading and sampling them again is skipped)."""
-    return con.execute("SELECT count(*) FROM import_ledger WHERE kind = ? AND file_hash = ?",
-                       [KIND, file_hash]).fetchone()[0] > 0
+    """True if these bytes are their source's current import (so reading and sampling them again is skipped)."""
+    return current_import(con, KIND, file_hash) is not None
 
 
 def write_nothing(entry: ImportEntry) -> None:
