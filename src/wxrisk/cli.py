@@ -1,4 +1,4 @@
-"""The `wxrisk` command line (CONTRACT.md section 5). Bad input ends with one line on stderr."""
+"""The `wxrisk` command line (README.md, docs/). Bad input ends with one line on stderr."""
 
 from __future__ import annotations
 
@@ -302,7 +302,7 @@ def export_risk(
     run: Annotated[str | None, typer.Option(help="run id (default: the current board)")] = None,
     db: DbOption = None,
 ) -> None:
-    """One row per segment and hour: risk, tier and top drivers (CONTRACT.md section 4)."""
+    """One row per segment and hour: risk, ice risk, tier and top drivers (docs/architecture.md)."""
     from wxrisk.board.export import export_risk as run_export
 
     typer.echo(run_export(_board_file(_settings(db), run), out))

@@ -170,7 +170,8 @@ def _reason_kind(reason: str) -> str:
 
 
 def _mangled_id_hint(rejected: list[tuple[int, str, dict]]) -> str:
-    duplicates = [reason for _, reason, _ in rejected if reason.startswith("duplicate incident_id")]
+    duplicates = [reason for _, reason, _ in rejected
+                  if reason.startswith("duplicate incident_id") or " repeats row " in reason]
     if any("E+" in reason.upper() or "E-" in reason.upper() for reason in duplicates[:50]):
         return ("; the ids are in scientific notation (a spreadsheet rounded them): export the id column "
                 "as text")

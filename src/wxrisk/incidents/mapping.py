@@ -162,6 +162,8 @@ def _on_base(name: str, data: dict) -> dict:
     for key in _MERGED_KEYS:
         if isinstance(base.get(key), dict) and isinstance(data.get(key), dict):
             merged[key] = {**base[key], **data[key]}
+    if isinstance(base.get("optional"), list) and isinstance(data.get("optional"), list):
+        merged["optional"] = base["optional"] + [c for c in data["optional"] if c not in base["optional"]]
     if isinstance(base.get("codes"), dict) and isinstance(data.get("codes"), dict):
         merged["codes"] = {col: {**base["codes"].get(col, {}), **(table or {})} if isinstance(table, dict | None)
                            else table for col, table in {**base["codes"], **data["codes"]}.items()}

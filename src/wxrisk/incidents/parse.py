@@ -107,7 +107,9 @@ def check_columns(path: Path, table: RawTable, frame: pd.DataFrame, mapping: Map
 
 
 def _did_you_mean(sources: list[str], header: list[str]) -> str:
+    """` (did you mean 'X'?)` for a header close to, or containing or contained in, a missing one."""
     close = [h for s in sources for h in difflib.get_close_matches(s, header, n=1, cutoff=0.6)]
+    close += [h for s in sources for h in header if len(h) >= 3 and (h.lower() in s.lower() or s.lower() in h.lower())]
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -138,8 +138,9 @@ def check_last_padding(messages: list[GribMessage], what: str) -> None:
         allowed.add(0)
     if last.padding not in allowed:
         expected = min(p for p in allowed if p) if any(allowed) else 0
+        like = "like the other messages'" if padded else f"to a multiple of {ECMWF_ALIGNMENT} bytes, or none"
         raise WxriskError(f"{what}: the file ends {last.padding} bytes after GRIB message {len(messages)} "
-                          f"(byte {last.start}), whose padding should be {expected} bytes like the others': "
+                          f"(byte {last.start}), whose zero padding should be {expected} bytes ({like}): "
                           "the file is cut short")
 
 
