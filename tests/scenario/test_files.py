@@ -21,7 +21,7 @@ from wxrisk.scenario.geography import CORRIDORS, TEAMS
 from wxrisk.scenario.history import INCIDENT_COLUMNS
 from wxrisk.scenario.roads import build_network, distance_km, segment_pieces, write_roads_geojson
 
-TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 11), datetime(2023, 1, 30)))
+TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 4), datetime(2023, 1, 30)))
 
 
 def _hashes(files: ScenarioFiles) -> dict[str, str]:

@@ -48,6 +48,8 @@ class WeatherPhysics:
     pellets_max_t2m_c: float = -4.0          # with a shallow warm layer (< pellets_max_nose_c): ice pellets
     pellets_max_nose_c: float = 3.0
     drizzle_max_mm_h: float = 0.3            # freezing precipitation lighter than this is freezing drizzle
+    clear_night_spread_k: float = 2.0        # dew point spread under a clear night sky (+0.3 K) [K]
+    clear_noon_extra_spread_k: float = 4.0   # ... plus this x the sine of the sun's elevation by day [K]
     fog_max_spread_k: float = 1.0            # fog: dew point spread below this, calm, dark, dry
     fog_max_wind_ms: float = 2.5
 
@@ -290,7 +292,7 @@ def compute_fields(world: World, grid: Grid, hours: np.ndarray, issued_h: int | 
     snowfall = np.where(np.isin(ptype, (5, 6)), precip, np.where(ptype == 7, np.round(precip / 2, 3), 0.0))
     u10, v10 = surface_wind_ms(grid, anomaly, cloud)
     wind = np.hypot(u10, v10)
-    spread = dew_point_spread_k(cloud, sin_elev, anomaly, wet)
+    spread = dew_point_spread_k(cloud, sin_elev, anomaly, wet, physics)
     night = np.clip(0.5 - 5.0 * sin_elev, 0.0, 1.0)
     return {
         "t2m_c": t2m, "d2m_c": np.round(t2m - spread, 2), "skt_c": skin_temperature_c(t2m, cloud, sin_elev, wind, wet,
@@ -308,9 +310,12 @@ def surface_wind_ms(grid: Grid, anomaly_k: np.ndarray, cloud: np.ndarray) -> tup
     return np.round(u10, 2), np.round(v10, 2)
 
 
-def dew_point_spread_k(cloud: np.ndarray, sin_elev: np.ndarray, anomaly_k: np.ndarray, wet: np.ndarray) -> np.ndarray:
-    """Temperature minus dew point [K], >= 0.3: small in precipitation, large in sunny, dry cold air."""
-    spread = 0.3 + (1.0 - cloud) * (3.0 + 3.0 * np.maximum(sin_elev, 0.0)) + 0.15 * np.maximum(-anomaly_k, 0.0)[:, :, None]
+def dew_point_spread_k(cloud: np.ndarray, sin_elev: np.ndarray, anomaly_k: np.ndarray, wet: np.ndarray,
+                       physics: WeatherPhysics = PHYSICS) -> np.ndarray:
+    """Temperature minus dew point [K], >= 0.3: small in precipitation and on clear nights (the air cools
+    towards saturation), large in sunny, dry cold air."""
+    clear_spread = physics.clear_night_spread_k + physics.clear_noon_extra_spread_k * np.maximum(sin_elev, 0.0)
+    spread = 0.3 + (1.0 - cloud) * clear_spread + 0.15 * np.maximum(-anomaly_k, 0.0)[:, :, None]
     return np.round(np.where(wet, np.minimum(spread, 0.6), spread), 2)
 
 

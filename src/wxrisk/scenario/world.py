@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,12 +15,14 @@ from wxrisk.scenario.episodes import HOLDOUT_YEAR, Winter, demo_winters, spring_
 from wxrisk.scenario.geography import TEAMS
 from wxrisk.scenario.history import (
     GridSampler,
+    HazardResult,
+    PieceWeather,
     concat_weather,
     draw_incidents,
     hazard_rates,
     write_incidents_csv,
 )
-from wxrisk.scenario.roads import build_network, segment_pieces, substream, write_roads_geojson
+from wxrisk.scenario.roads import RoadPieces, build_network, segment_pieces, substream, write_roads_geojson
 from wxrisk.scenario.truth import TruthWriter
 from wxrisk.scenario.weather import (
     Grid,
@@ -65,7 +68,7 @@ class SizeSpec:
 def _tiny_winters() -> tuple[Winter, ...]:
     return (
         Winter("2021-22", spring_festival(2022), hours_of("2022-01-25T00"), hours_of("2022-02-10T00"), "train"),
-        Winter("2022-23", spring_festival(2023), hours_of("2023-01-11T00"), hours_of("2023-01-30T00"), "train"),
+        Winter("2022-23", spring_festival(2023), hours_of("2023-01-04T00"), hours_of("2023-01-30T00"), "train"),
         Winter("2023-24", spring_festival(2024), hours_of("2024-01-30T00"), hours_of("2024-02-05T00"), "holdout"),
     )
 
@@ -85,26 +88,35 @@ def _datetime(hours: int) -> datetime:
     return datetime(2000, 1, 1) + timedelta(hours=int(hours))
 
 
+def world_hazards(out: Path, seed: int, size: str, write_analysis: bool = False
+                  ) -> Iterator[tuple[Winter, RoadPieces, PieceWeather, HazardResult]]:
+    """Write the world's roads into `out`, then per history window its segments, the analysis weather at
+    them and the hazard (and, with `write_analysis`, the window's analysis file `analysis_<label>.nc`)."""
+    spec = size_spec(size)
+    pieces = segment_pieces(write_roads_geojson(build_network(seed, spec.refs, spec.lat_range), out / "roads.geojson"))
+    grid = make_grid(*spec.grid)
+    sampler = GridSampler.for_points(grid, pieces.lon, pieces.lat)
+    for w in spec.winters:
+        hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
+        path = out / f"analysis_{w.label}.nc" if write_analysis else None
+        weather = _analysis_weather(winter_world(seed, w.festival.year), grid, hours, sampler, path)
+        yield w, pieces, weather, hazard_rates(pieces, weather, hours, w.festival)
+
+
 def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo") -> ScenarioFiles:
     """Write the demo world into `out_dir` in the CONTRACT formats; same seed and size, same bytes."""
     spec = size_spec(size)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    roads = write_roads_geojson(build_network(seed, spec.refs, spec.lat_range), out / "roads.geojson")
-    pieces = segment_pieces(roads)
-    grid = make_grid(*spec.grid)
-    sampler = GridSampler.for_points(grid, pieces.lon, pieces.lat)
-    analysis, rows, truth = [], [], TruthWriter(out / "truth.parquet", pieces.segment_id)
-    for w in spec.winters:
-        world = winter_world(seed, w.festival.year)
+    rows, truth = [], None
+    for w, pieces, _weather, result in world_hazards(out, seed, size, write_analysis=True):
+        truth = truth or TruthWriter(out / "truth.parquet", pieces.segment_id)
         hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
-        path, weather = _write_analysis(world, grid, hours, sampler, out / f"analysis_{w.label}.nc")
-        analysis.append(path)
-        rate, state = hazard_rates(pieces, weather, hours, w.festival)
-        truth.add(hours, rate, np.where(state["icy"], rate, 0.0))
-        rows += draw_incidents(substream(seed, f"incidents/{w.label}"), w.label, pieces, weather, hours, rate, state)
+        truth.add(hours, result.expected, result.expected_ice)
+        rows += draw_incidents(substream(seed, f"incidents/{w.label}"), w.label, pieces, hours, result)
     incidents = write_incidents_csv(rows, out / "incidents.csv")
     holdout_world = winter_world(seed, HOLDOUT_YEAR)
+    grid = make_grid(*spec.grid)
     forecasts = []
     for issue in spec.forecast_issues:
         issued_h = hours_of(issue)
@@ -113,21 +125,25 @@ def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo") -> Scena
         forecasts.append((path, _datetime(issued_h)))
     holdout = next(w for w in spec.winters if w.role == "holdout")
     return ScenarioFiles(
-        roads=roads, incidents=incidents, analysis=analysis, forecasts=forecasts,
-        teams=write_teams_csv(out / "teams.csv"), truth=truth.close(), now=DEMO_NOW_UTC, train_until=holdout.start, holdout_winter=(holdout.start, holdout.end),
+        roads=out / "roads.geojson", incidents=incidents, analysis=[out / f"analysis_{w.label}.nc" for w in spec.winters],
+        forecasts=forecasts, teams=write_teams_csv(out / "teams.csv"), truth=truth.close(), now=DEMO_NOW_UTC,
+        train_until=holdout.start, holdout_winter=(holdout.start, holdout.end),
     )
 
 
-def _write_analysis(world, grid: Grid, hours: np.ndarray, sampler: GridSampler, path: Path):
+def _analysis_weather(world, grid: Grid, hours: np.ndarray, sampler: GridSampler, path: Path | None) -> PieceWeather:
+    """The analysis at the segments, hour by hour; written to `path` (NetCDF) unless it is None."""
     packed_parts, ptype_parts, weather_parts = [], [], []
     for first in range(0, len(hours), CHUNK_HOURS):
         fields = compute_fields(world, grid, hours[first:first + CHUNK_HOURS])
-        packed_parts.append(pack(fields))
-        ptype_parts.append(fields["ptype"])
         weather_parts.append(sampler.sample(fields))
-    packed = {name: np.concatenate([p[name] for p in packed_parts]) for name in packed_parts[0]}
-    write_netcdf(path, packed, np.concatenate(ptype_parts), grid, hours, "analysis")
-    return path, concat_weather(weather_parts)
+        if path is not None:
+            packed_parts.append(pack(fields))
+            ptype_parts.append(fields["ptype"])
+    if path is not None:
+        packed = {name: np.concatenate([p[name] for p in packed_parts]) for name in packed_parts[0]}
+        write_netcdf(path, packed, np.concatenate(ptype_parts), grid, hours, "analysis")
+    return concat_weather(weather_parts)
 
 
 def _write_forecast(world, grid: Grid, issued_h: int, seed: int, path: Path) -> Path:

@@ -1,0 +1,78 @@
+"""What a scenario world's hazard gives: incidents per window, the ice/snow share, rates by road surface and
+by air temperature (the Leeds-style table). `python -m wxrisk.scenario.summary [--size tiny]`.
+
+Figures are expectations under the generating hazard (the known hazard), not draws.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wxrisk.scenario.surface import SURFACES
+from wxrisk.scenario.world import world_hazards
+
+TEMPERATURE_BINS_C = ((-99.0, -1.0), (-1.0, 0.0), (0.0, 1.0), (1.0, 5.0), (5.0, 99.0))
+
+
+@dataclass
+class Tally:
+    """Sums over segment-hours: how many, expected incidents, of which ice/snow."""
+
+    hours: float = 0.0
+    expected: float = 0.0
+    ice: float = 0.0
+
+    def add(self, mask: np.ndarray, expected: np.ndarray, ice: np.ndarray) -> None:
+        self.hours += float(mask.sum())
+        self.expected += float(expected[mask].sum())
+        self.ice += float(ice[mask].sum())
+
+    @property
+    def rate(self) -> float:
+        """Expected incidents per 1000 segment-hours."""
+        return 1000 * self.expected / max(self.hours, 1.0)
+
+    @property
+    def ice_share(self) -> float:
+        return 100 * self.ice / max(self.expected, 1e-12)
+
+
+def summarize(size: str = "demo", seed: int = 2024) -> list[str]:
+    """The summary as Markdown tables, for one world size (roads written to a temporary directory)."""
+    windows = ["| window | expected incidents | ice/snow | traffic part |", "|---|---:|---:|---:|"]
+    by_surface = {name: Tally() for name in SURFACES}
+    by_temperature = {b: Tally() for b in TEMPERATURE_BINS_C}
+    with tempfile.TemporaryDirectory() as tmp:
+        for winter, _pieces, weather, result in world_hazards(Path(tmp), seed, size):
+            total, ice = result.expected.sum(), result.expected_ice.sum()
+            windows.append(f"| {winter.label} ({winter.role}) | {total:,.0f} | {ice:,.0f} ({100 * ice / total:.0f} %) "
+                           f"| {result.traffic.sum():,.0f} |")
+            for code, name in enumerate(SURFACES):
+                by_surface[name].add(result.surface.code == code, result.expected, result.expected_ice)
+            for lo, hi in TEMPERATURE_BINS_C:
+                mask = (weather.t2m_c > lo) & (weather.t2m_c <= hi)
+                by_temperature[(lo, hi)].add(mask, result.expected, result.expected_ice)
+    all_hours = sum(t.hours for t in by_surface.values())
+    surfaces = ["| road surface | share of segment-hours | incidents per 1000 segment-hours |", "|---|---:|---:|"]
+    surfaces += [f"| {name} | {100 * t.hours / all_hours:.1f} % | {t.rate:.2f} |" for name, t in by_surface.items()]
+    temperatures = ["| 2 m air temperature [°C] | incidents per 1000 segment-hours | ice/snow share |", "|---|---:|---:|"]
+    temperatures += [f"| ({lo:g}, {hi:g}] | {t.rate:.2f} | {t.ice_share:.1f} % |"
+                     for (lo, hi), t in by_temperature.items() if t.hours]
+    return [*windows, "", *surfaces, "", *temperatures]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="demo")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    print("\n".join(summarize(args.size, args.seed)))
+
+
+if __name__ == "__main__":
+    main()
