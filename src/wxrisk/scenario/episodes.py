@@ -9,12 +9,14 @@ Only the 2024 dates follow real events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 from lunardate import LunarDate
 
+from wxrisk.scenario.anchor import wuhan_station
 from wxrisk.scenario.roads import substream
 from wxrisk.scenario.weather import Outbreak, System, World, hours_of
 
@@ -76,21 +78,28 @@ def _band(start: str, hours: float, lon0: float, lat0: float, peak_mm_h: float, 
 
 
 def event_2024() -> World:
-    """The scripted 2024 event: shallow persistent cold air under three waves of a warm, moist band."""
+    """The 2024 winter after the real timeline at Wuhan (NOAA GHCN-Daily CHM00057494; CMA and Ministry of
+    Transport reports): cold late January, rain in the warm sector on 30-31 January, shallow cold air from
+    1 February under a warm, moist band (freezing rain 1-3 February), deeper cold on 3-4 February (snow),
+    light snow on 5-6 February, the thaw from 7 February and a warm spell on 11-13 February, then a second
+    cold wave with freezing rain and snow on 19-23 February. Times UTC."""
     return World(
         outbreaks=(
-            Outbreak(hours_of("2024-01-30T00"), 0.30, -11.0, 200.0, 0.2),
-            Outbreak(hours_of("2024-02-03T06"), 0.35, -4.0, 96.0, 0.3),
+            Outbreak(hours_of("2024-01-19T06"), 0.35, -10.0, 110.0, 0.5),
+            Outbreak(hours_of("2024-01-30T23"), 0.30, -11.0, 150.0, 0.2),
+            Outbreak(hours_of("2024-02-02T20"), 0.35, -7.0, 72.0, 0.9),
+            Outbreak(hours_of("2024-02-10T00"), 0.30, 7.0, 72.0, 0.5),
+            Outbreak(hours_of("2024-02-19T18"), 0.30, -12.0, 120.0, 0.25),
         ),
         systems=(
-            _band("2024-01-31T06", 48, 113.5, 30.0, 1.6, 5.5),
-            _band("2024-02-02T18", 60, 113.0, 28.9, 2.0, 6.5, texture=(2.2, 0.4, 1.1)),
-            _band("2024-02-05T12", 48, 114.0, 30.4, 1.3, 5.0, texture=(4.0, 3.3, 0.2)),
+            _band("2024-01-29T18", 60, 111.0, 30.3, 0.8, 3.0, u_deg_h=0.06, sigma_along=4.0, sigma_across=1.2),
+            _band("2024-02-01T00", 78, 113.0, 30.0, 1.5, 6.5, u_deg_h=0.02, sigma_along=5.0, sigma_across=1.4,
+                  tilt=10.0, texture=(2.2, 0.4, 1.1)),
+            _band("2024-02-05T06", 36, 113.5, 30.3, 0.5, 0.5, u_deg_h=0.03, texture=(4.0, 3.3, 0.2)),
+            _band("2024-02-18T12", 108, 112.5, 30.0, 1.4, 5.5, u_deg_h=0.02, sigma_along=5.0, sigma_across=1.4),
         ),
     )
 
-
-EVENT_2024_PERIOD = ("2024-01-30T00", "2024-02-08T12")
 
 # Three scripted icing episodes per training winter: (outbreak onset, band start, band centre lat) UTC.
 TRAINING_EPISODES = {
@@ -140,11 +149,19 @@ def _scripted_period(world: World) -> tuple[float, float]:
     return (min(o.onset_h for o in world.outbreaks) - 48, max(s.end_h for s in world.systems) + 24)
 
 
+@lru_cache(maxsize=8)
 def winter_world(seed: int, festival_year: int) -> World:
-    """The weather of the demo winter of `festival_year`: random weather plus its scripted episodes, random
-    events kept clear of the episodes. The same world serves every grid and time range cut from it."""
+    """The weather of the demo winter of `festival_year`. Training winters: random weather plus their
+    scripted episodes, random events kept clear of the episodes. 2023-24: the real timeline only
+    (`event_2024`), anchored to the Wuhan station (`wuhan.fit_station_anchor`), whatever the seed.
+    The same world serves every grid and time range cut from it."""
+    if festival_year == HOLDOUT_YEAR:
+        from wxrisk.scenario.wuhan import fit_station_anchor
+
+        event = event_2024()
+        return replace(event, anchors=(fit_station_anchor(event, wuhan_station()),))
     w = winter(festival_year, "train", *WEATHER_DAYS)
-    scripted = (event_2024(),) if festival_year == HOLDOUT_YEAR else training_episodes(festival_year)
+    scripted = training_episodes(festival_year)
     periods = [_scripted_period(world) for world in scripted]
     rand = random_world(seed, w)
     outbreaks = [o for o in rand.outbreaks

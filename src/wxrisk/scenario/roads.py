@@ -17,6 +17,13 @@ from wxrisk.config import Settings
 from wxrisk.roads.importer import segments_frame
 from wxrisk.roads.reader import read_roads
 from wxrisk.scenario.geography import BORDER, CORRIDORS, MOUNTAINS, RIVERS, Corridor, terrain_elevation_m
+from wxrisk.scenario.osm_bridges import (
+    ATTRIBUTION,
+    BridgeSpan,
+    bridge_spans,
+    span_of_pieces,
+    with_span_vertices,
+)
 
 KM_PER_DEG_LAT = 111.2
 VERTEX_SPACING_KM = 1.0
@@ -132,8 +139,10 @@ def _nearest_mountain(lon: float, lat: float) -> str:
     return min(MOUNTAINS, key=lambda m: (m[1] - lon) ** 2 + (m[2] - lat) ** 2)[0]
 
 
-def piece_kinds(corridor: Corridor, lon: np.ndarray, lat: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """A kind per piece (`road`, `bridge:<name>`, `tunnel:<name>`, `mountain:<chunk>`) and vertex elevations [m]."""
+def piece_kinds(corridor: Corridor, lon: np.ndarray, lat: np.ndarray,
+                spans: list[BridgeSpan] = ()) -> tuple[list[str], np.ndarray]:
+    """A kind per piece (`road`, `bridge:<name>`, `osm-bridge:<name>|<way ids>`, `tunnel:<name>`,
+    `mountain:<chunk>`) and vertex elevations [m]."""
     ele = terrain_elevation_m(lon, lat, with_passes=True)
     n = len(lon) - 1
     cum_km = np.concatenate([[0.0], np.cumsum(distance_km(lon[:-1], lat[:-1], lon[1:], lat[1:]))])
@@ -147,13 +156,22 @@ def piece_kinds(corridor: Corridor, lon: np.ndarray, lat: np.ndarray) -> tuple[l
         elif (i == n or not mountain[i]) and run_start is not None:
             _label_mountain_run(kinds, run_start, i, cum_km, mid_ele, lon, lat)
             run_start = None
+    for i, span in enumerate(span_of_pieces(lon, lat, list(spans))):
+        if span is not None:
+            where = _nearest_waypoint(corridor, float(lon[i]), float(lat[i]))
+            kinds[i] = f"osm-bridge:{span.name or where + '桥'}|{';'.join(span.osm_ids)}"
     for km, river in river_crossings_km(lon, lat):
         half = (YANGTZE_BRIDGE_KM if river == "长江" else RIVER_BRIDGE_KM) / 2
         idx = int(np.searchsorted(cum_km, km)) - 1
         where = _nearest_waypoint(corridor, float(lon[max(idx, 0)]), float(lat[max(idx, 0)]))
+        name = f"{where}{river}大桥"
+        real = {kinds[i] for i in range(n) if kinds[i].startswith("osm-bridge:")
+                and cum_km[i] < km + half and cum_km[i + 1] > km - half}
         for i in range(n):
-            if cum_km[i] < km + half and cum_km[i + 1] > km - half:
-                kinds[i] = f"bridge:{where}{river}大桥"
+            if kinds[i] in real:                      # the real bridge over the river takes the river's name
+                kinds[i] = f"osm-bridge:{name}|{kinds[i].partition('|')[2]}"
+            elif not real and cum_km[i] < km + half and cum_km[i + 1] > km - half:
+                kinds[i] = f"bridge:{name}"
     return kinds, ele
 
 
@@ -177,7 +195,9 @@ def build_network(seed: int, refs: tuple[str, ...] | None = None,
         if refs is not None and corridor.ref not in refs:
             continue
         lon, lat, provinces = densify_corridor(corridor, seed)
-        kinds, ele = piece_kinds(corridor, lon, lat)
+        spans = bridge_spans(corridor.ref, lon, lat, provinces)
+        lon, lat, provinces = with_span_vertices(lon, lat, provinces, spans)
+        kinds, ele = piece_kinds(corridor, lon, lat, spans)
         keep = np.ones(len(kinds), dtype=bool)
         if lat_range is not None:
             mid_lat = (lat[:-1] + lat[1:]) / 2
@@ -221,6 +241,10 @@ def _feature(corridor: Corridor, number: int, lon: np.ndarray, lat: np.ndarray, 
     category, _, label = kind.partition(":")
     if category == "bridge":
         props.update({"bridge": "yes", "bridge:name": label})
+    elif category == "osm-bridge":
+        name, _, ids = label.partition("|")
+        props.update({"bridge": "yes", "bridge:name": name, "osm_id": ids, "source:bridge": "OpenStreetMap",
+                      "attribution": ATTRIBUTION})
     elif category in ("tunnel", "mountain"):
         incline = (ele[-1] - ele[0]) / (length_km * 1000.0) * 100.0
         props.update({"incline": f"{incline:.1f}%", "maxspeed": str(MOUNTAIN_MAXSPEED_KMH)})

@@ -1,5 +1,6 @@
 """What a scenario world's hazard gives: incidents per window, the ice/snow share, rates by road surface and
-by air temperature (the Leeds-style table). `python -m wxrisk.scenario.summary [--size tiny]`.
+by air temperature (the Leeds-style table). `python -m wxrisk.scenario.summary [--size tiny]`; with `--days`,
+the held-out window day by day (road with ice or snow, provinces, expected incidents).
 
 Figures are expectations under the generating hazard (the known hazard), not draws.
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from wxrisk.scenario.anchor import BEIJING_OFFSET_H
 from wxrisk.scenario.surface import SURFACES
 from wxrisk.scenario.world import world_hazards
 
@@ -66,12 +69,34 @@ def summarize(size: str = "demo", seed: int = 2024) -> list[str]:
     return [*windows, "", *surfaces, "", *temperatures]
 
 
+def held_out_days(size: str = "demo", seed: int = 2024) -> list[str]:
+    """Per Beijing day of the held-out window: the most road with ice or snow on it at any hour [km], the
+    provinces with at least 10 km of it, and the expected incidents of the day, as a Markdown table."""
+    lines = ["| Beijing day | most icy/snowy road at one hour | provinces (≥ 10 km) | expected ice/snow incidents "
+             "| expected incidents |", "|---|---:|---|---:|---:|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for winter, pieces, _weather, result in world_hazards(Path(tmp), seed, size, roles=("holdout",)):
+            hours = np.arange(winter.start_h, winter.end_h, dtype=np.int64)
+            day = (hours - 1 + BEIJING_OFFSET_H) // 24
+            icy_km = result.surface.icy * pieces.length_km[None, :]
+            for d in np.unique(day):
+                rows = day == d
+                busiest = int(np.argmax(icy_km[rows].sum(axis=1)))
+                by_province = {p: float(icy_km[rows][busiest, pieces.province == p].sum())
+                               for p in np.unique(pieces.province)}
+                provinces = "、".join(p for p, km in sorted(by_province.items(), key=lambda kv: -kv[1]) if km >= 10)
+                lines.append(f"| {date(2000, 1, 1) + timedelta(days=int(d))} | {icy_km[rows].sum(axis=1).max():,.0f} km "
+                             f"| {provinces or '–'} | {result.expected_ice[rows].sum():.0f} | {result.expected[rows].sum():.0f} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="demo")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--days", action="store_true", help="the held-out window day by day instead")
     args = parser.parse_args(argv)
-    print("\n".join(summarize(args.size, args.seed)))
+    print("\n".join(held_out_days(args.size, args.seed) if args.days else summarize(args.size, args.seed)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import netcdf_file
 
+from wxrisk.scenario.anchor import StationAnchor
 from wxrisk.scenario.geography import terrain_elevation_m
 
 EPOCH = np.datetime64("2000-01-01T00", "h")
@@ -82,7 +83,7 @@ class Outbreak:
 
     onset_h: float          # front at 36.5°N [hours since EPOCH]
     speed_deg_h: float      # southward speed of the front [deg lat/h]
-    strength_k: float       # surface anomaly behind the front at 36°N [K], negative
+    strength_k: float       # surface anomaly behind the front at 36°N [K]: negative (positive: a warm spell)
     decay_h: float          # e-folding recovery time [h]
     depth: float            # share of the anomaly felt aloft (shallow cold air: small)
 
@@ -107,8 +108,11 @@ class System:
 
 @dataclass(frozen=True)
 class World:
+    """What makes a winter's weather: cold-air outbreaks, precipitation systems, station anchors."""
+
     outbreaks: tuple[Outbreak, ...]
     systems: tuple[System, ...]
+    anchors: tuple[StationAnchor, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def draw_forecast_error(world: World, rng: np.random.Generator) -> ForecastError
     """Random errors for one forecast issue: timing, position and amplitude of systems, a temperature pattern."""
     n_sys, n_out = len(world.systems), len(world.outbreaks)
     waves = np.column_stack([rng.uniform(0.2, 0.6, 3), rng.uniform(0.2, 0.6, 3),
-                             rng.uniform(0, 2 * np.pi, 3), rng.normal(0.0, 0.3, 3)])
+                             rng.uniform(0, 2 * np.pi, 3), rng.normal(0.0, 0.6, 3)])
     return ForecastError(
         system_timing_h=rng.normal(0.0, 2.5, n_sys), system_shift_deg=rng.normal(0.0, 0.2, n_sys),
         system_log_amp=rng.normal(0.0, 0.12, n_sys), outbreak_timing_h=rng.normal(0.0, 3.0, n_out),
@@ -280,7 +284,13 @@ def compute_fields(world: World, grid: Grid, hours: np.ndarray, issued_h: int | 
     clear = 1.0 - cloud
     half_range = physics.diurnal_half_range_cloudy_k + (physics.diurnal_half_range_clear_k
                                                         - physics.diurnal_half_range_cloudy_k) * clear
-    t2m = _climate_t2m_c(grid, hours, physics) + anomaly[:, :, None] + half_range * diurnal_shape(solar_hour)
+    shape = diurnal_shape(solar_hour)
+    t2m = _climate_t2m_c(grid, hours, physics) + anomaly[:, :, None] + half_range * shape
+    for anchor in world.anchors:
+        offset, amplitude, factor = anchor.at_hours(hours)
+        weight = anchor.weight(grid.lon, grid.lat)[None, :, :]
+        t2m = t2m + weight * (offset[:, None, None] + amplitude[:, None, None] * shape)
+        rate = rate * (1.0 + weight * (factor[:, None, None] - 1.0))
     if error is not None:
         t2m = t2m + _t2m_error_k(grid, lead_days, error)
     t2m = np.round(t2m, 2)

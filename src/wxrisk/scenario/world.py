@@ -88,15 +88,17 @@ def _datetime(hours: int) -> datetime:
     return datetime(2000, 1, 1) + timedelta(hours=int(hours))
 
 
-def world_hazards(out: Path, seed: int, size: str, write_analysis: bool = False
+def world_hazards(out: Path, seed: int, size: str, write_analysis: bool = False,
+                  roles: tuple[str, ...] = ("train", "holdout")
                   ) -> Iterator[tuple[Winter, RoadPieces, PieceWeather, HazardResult]]:
-    """Write the world's roads into `out`, then per history window its segments, the analysis weather at
-    them and the hazard (and, with `write_analysis`, the window's analysis file `analysis_<label>.nc`)."""
+    """Write the world's roads into `out`, then per history window (of the given roles) its segments, the
+    analysis weather at them and the hazard (and, with `write_analysis`, the window's analysis file
+    `analysis_<label>.nc`)."""
     spec = size_spec(size)
     pieces = segment_pieces(write_roads_geojson(build_network(seed, spec.refs, spec.lat_range), out / "roads.geojson"))
     grid = make_grid(*spec.grid)
     sampler = GridSampler.for_points(grid, pieces.lon, pieces.lat)
-    for w in spec.winters:
+    for w in (w for w in spec.winters if w.role in roles):
         hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
         path = out / f"analysis_{w.label}.nc" if write_analysis else None
         weather = _analysis_weather(winter_world(seed, w.festival.year), grid, hours, sampler, path)
