@@ -9,7 +9,7 @@ from wxrisk.scenario.episodes import HOLDOUT_YEAR, spring_festival, winter_world
 from wxrisk.scenario.history import GridSampler, hazard_rates
 from wxrisk.scenario.roads import build_network, segment_pieces, substream, write_roads_geojson
 from wxrisk.scenario.weather import compute_fields, draw_forecast_error, hours_of, make_grid
-from wxrisk.scenario.world import DEMO_NOW_UTC, FORECAST_HOURS
+from wxrisk.scenario.world import BOARD_NOW_UTC, FORECAST_HOURS
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def board(tmp_path_factory):
     grid = make_grid(108.0, 22.0, 122.0, 36.0, 0.25)
     world = winter_world(2024, HOLDOUT_YEAR)
     issued = hours_of("2024-02-01T18")
-    now = hours_of(np.datetime64(DEMO_NOW_UTC))
+    now = hours_of(np.datetime64(BOARD_NOW_UTC))
     assert issued <= now and issued + FORECAST_HOURS >= now + 72
     hours = np.arange(now, now + 72, dtype=np.int64)
     fields = compute_fields(world, grid, hours, issued_h=issued,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wxrisk.scenario.episodes import demo_winters, spring_festival
+from wxrisk.scenario.episodes import history_winters, spring_festival
 from wxrisk.scenario.hazard import (
     HAZARD,
     WEATHERS,
@@ -54,7 +54,7 @@ def _fair(n_hours: int, n_pieces: int) -> PieceWeather:
 def test_travel_rush_surges_traffic_and_incidents_in_fair_weather(tmp_path):
     roads = write_roads_geojson(build_network(2024, refs=("G4",), lat_range=(30.18, 30.68)), tmp_path / "roads.geojson")
     pieces = segment_pieces(roads)
-    w = next(w for w in demo_winters() if w.label == "2023-24")
+    w = next(w for w in history_winters() if w.label == "2023-24")
     hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
     rate = hazard_rates(pieces, _fair(len(hours), len(pieces)), hours, w.festival).expected
     day = (hours - 1 + 8 - (np.datetime64(w.festival, "h") - np.datetime64("2000-01-01T00", "h")).astype(int)) // 24

@@ -1,4 +1,7 @@
-"""The demo world's map as plain data: corridors through real cities, rivers, mountains, police bases.
+"""The scenario worlds' maps as plain data: corridors through real cities, rivers, mountains, police bases.
+
+`Geography` holds one world's map and its terrain function; `CENTRAL_CHINA` is the demo's (the
+second world's is in `guizhou.py`).
 
 Coordinates are approximate city positions (WGS84 lon, lat) from public gazetteers; the lines
 between them are synthetic. In Anhui the G3 and G42 follow the real roads through waypoints at real
@@ -8,6 +11,7 @@ fall on them (`osm_bridges.py`). Province names are the Chinese short names used
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,13 +143,40 @@ TEAMS: tuple[tuple[str, str, str, float, float, int], ...] = (
 )
 
 
-def terrain_elevation_m(lon: np.ndarray, lat: np.ndarray, with_passes: bool = False) -> np.ndarray:
-    """Ground elevation [m] of the demo world: a plain with Gaussian hills at the real ranges
-    (and, for roads, the steep passes)."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    elevation = np.full(np.broadcast(lon, lat).shape, PLAIN_ELEVATION_M)
-    for _name, lon0, lat0, height_m, radius_deg in MOUNTAINS + (PASSES if with_passes else ()):
-        r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
-        elevation = elevation + height_m * np.exp(-0.5 * r2 / radius_deg**2)
-    return elevation
+Hill = tuple[str, float, float, float, float]      # (name, lon, lat, height above the plain [m], radius [deg])
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """One world's map: corridors, rivers, terrain, police bases, and how its roads are cut."""
+
+    name: str
+    corridors: tuple[Corridor, ...]
+    rivers: dict[str, tuple[tuple[float, float], ...]]
+    mountains: tuple[Hill, ...]           # Gaussian hills the weather grid sees
+    passes: tuple[Hill, ...]              # road-scale climbs only the roads carry
+    teams: tuple[tuple[str, str, str, float, float, int], ...]
+    plain_elevation_m: float
+    plateaus: tuple[Hill, ...] = ()       # flat-topped uplands: height / (1 + (r / radius)^8)
+    road_relief_m: float = 0.0            # road-scale ups and downs of a plateau road [m]
+    mountain_ele_m: float = 250.0         # a stretch above this elevation is a mountain stretch [m]
+    tunnel_min_peak_m: float = 450.0      # a summit above this gets a tunnel [m] ...
+    tunnel_spacing_km: float = math.inf   # ... if it is the highest point within this distance [km]
+    long_bridge_river: str = "长江"        # crossings of this river are long bridges
+
+    def terrain_elevation_m(self, lon: np.ndarray, lat: np.ndarray, with_passes: bool = False) -> np.ndarray:
+        """Ground elevation [m]: the plain, the plateaus, Gaussian hills at the real ranges (and, for
+        roads, the steep passes)."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        elevation = np.full(np.broadcast(lon, lat).shape, self.plain_elevation_m)
+        for _name, lon0, lat0, height_m, radius_deg in self.plateaus:
+            r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
+            elevation = elevation + height_m / (1.0 + (r2 / radius_deg**2) ** 4)
+        for _name, lon0, lat0, height_m, radius_deg in self.mountains + (self.passes if with_passes else ()):
+            r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
+            elevation = elevation + height_m * np.exp(-0.5 * r2 / radius_deg**2)
+        return elevation
+
+
+CENTRAL_CHINA = Geography("central-china", CORRIDORS, RIVERS, MOUNTAINS, PASSES, TEAMS, PLAIN_ELEVATION_M)
