@@ -162,6 +162,7 @@ class Geography:
     mountain_ele_m: float = 250.0         # a stretch above this elevation is a mountain stretch [m]
     tunnel_min_peak_m: float = 450.0      # a summit above this gets a tunnel [m] ...
     tunnel_spacing_km: float = math.inf   # ... if it is the highest point within this distance [km]
+    valley_bridge_spacing_km: float = math.inf  # a mountain road's lowest point within this distance is a bridge [km]
     long_bridge_river: str = "长江"        # crossings of this river are long bridges
 
     def terrain_elevation_m(self, lon: np.ndarray, lat: np.ndarray, with_passes: bool = False) -> np.ndarray:

@@ -52,19 +52,20 @@ RIVERS: dict[str, tuple[tuple[float, float], ...]] = {
 
 # Flat-topped uplands: (name, lon, lat, height above the plain [m], radius [deg]).
 PLATEAUS = (
-    ("黔中高原", 106.6, 26.7, 850.0, 1.3),
+    ("黔中高原", 106.6, 26.55, 850.0, 1.25),
     ("乌蒙山高原", 104.6, 26.8, 1000.0, 1.0),
-    ("滇东高原", 103.8, 25.4, 1600.0, 1.2),
+    ("滇东高原", 103.4, 25.3, 1400.0, 0.8),
 )
 MOUNTAINS = (
-    ("乌蒙山", 104.40, 26.90, 700.0, 0.50),
-    ("大娄山", 106.80, 28.10, 550.0, 0.35),
-    ("苗岭", 107.30, 26.20, 300.0, 0.40),
+    ("乌蒙山", 104.40, 26.90, 550.0, 0.50),
+    ("乌蒙山南麓", 104.70, 25.80, 800.0, 0.50),
+    ("大娄山", 106.80, 28.10, 550.0, 0.22),
+    ("苗岭", 107.20, 26.45, 250.0, 0.30),
     ("安顺高原", 105.90, 26.10, 250.0, 0.40),
     ("武陵山", 108.70, 27.90, 700.0, 0.35),
 )
 PASSES = (
-    ("娄山关", 106.82, 27.95, 250.0, 0.05),
+    ("娄山关", 106.82, 27.95, 400.0, 0.05),
     ("关岭", 105.55, 25.92, 200.0, 0.05),
     ("苗岭", 107.35, 26.35, 150.0, 0.04),
 )
@@ -88,6 +89,7 @@ TEAMS = (
 GEOGRAPHY = Geography(
     "guizhou", CORRIDORS, RIVERS, MOUNTAINS, PASSES, TEAMS, plain_elevation_m=250.0, plateaus=PLATEAUS,
     road_relief_m=70.0, mountain_ele_m=600.0, tunnel_min_peak_m=1150.0, tunnel_spacing_km=12.0,
+    valley_bridge_spacing_km=10.0,
     long_bridge_river="北盘江",
 )
 
@@ -98,7 +100,7 @@ PHYSICS = WeatherPhysics(
     coast_lon=math.inf,
     west_warming_k=3.0,
     front_entry_lat=29.5,
-    outbreak_weakening_knots=((24.5, 0.55), (29.5, 1.0)),
+    outbreak_weakening_knots=((24.5, 0.7), (29.5, 1.0)),
     nanling_barrier_lat=-90.0,
     cold_air_west_lon=104.9,
     cold_air_edge_deg=0.35,
@@ -121,14 +123,14 @@ TRAINING_EPISODES = {
 }
 
 
-def ningdong(onset: str, drizzle_lat: float, strength_k: float = -8.0, drizzle_hours: float = 72.0,
-             drizzle_mm_h: float = 0.28) -> World:
+def ningdong(onset: str, drizzle_lat: float, strength_k: float = -9.0, drizzle_hours: float = 72.0,
+             drizzle_mm_h: float = 0.22) -> World:
     """One 凝冻 episode: shallow cold air arriving from the north-east (a sixth of it aloft), then a
     nearly stationary deck of freezing drizzle over the plateau under warm air aloft."""
     onset_h = hours_of(onset)
     deck = band(onset_h + 18, drizzle_hours, 106.4, drizzle_lat, drizzle_mm_h, 2.5, u_deg_h=0.01,
-                sigma_along=2.2, sigma_across=1.0, tilt=10.0)
-    return World(outbreaks=(Outbreak(onset_h, 0.15, strength_k, 150.0, 0.15),), systems=(deck,))
+                sigma_along=2.5, sigma_across=1.0, tilt=10.0)
+    return World(outbreaks=(Outbreak(onset_h, 0.15, strength_k, 240.0, 0.15),), systems=(deck,))
 
 
 def event_2024() -> World:
@@ -136,8 +138,8 @@ def event_2024() -> World:
     19 January, 凝冻 from 1 to 6 February with a wetter freezing-rain core on 2-3 February, and again on
     20-24 February (CMA and Ministry of Transport reports of closures in Guizhou; the dates are real, the
     amounts synthetic)."""
-    first, second = ningdong("2024-01-31T12", 26.7, -9.0, 110.0, 0.3), ningdong("2024-02-19T12", 26.6, -10.0, 96.0)
-    core = band("2024-02-02T00", 48, 105.8, 26.5, 0.9, 3.0, u_deg_h=0.03, sigma_along=1.8, sigma_across=0.7)
+    first, second = ningdong("2024-01-31T12", 26.7, -10.0, 110.0), ningdong("2024-02-19T12", 26.6, -10.0, 96.0)
+    core = band("2024-02-02T00", 36, 105.8, 26.5, 0.6, 3.0, u_deg_h=0.03, sigma_along=1.8, sigma_across=0.7)
     return World(outbreaks=(Outbreak(hours_of("2024-01-19T12"), 0.2, -8.0, 96.0, 0.4),) + first.outbreaks
                  + second.outbreaks, systems=first.systems + (core,) + second.systems)
 

@@ -34,6 +34,7 @@ RIVER_BRIDGE_KM = 0.6
 RELIEF_WAVELENGTHS_KM = (23.0, 9.0)   # road-scale ups and downs of plateau roads, and their weights
 RELIEF_WEIGHTS = (0.6, 0.4)
 TUNNEL_KM = 1.2
+VALLEY_BRIDGE_KM = 0.5
 MOUNTAIN_MAXSPEED_KMH = 100
 
 
@@ -169,6 +170,7 @@ def piece_kinds(geography: Geography, corridor: Corridor, lon: np.ndarray, lat: 
         elif (i == n or not mountain[i]) and run_start is not None:
             _label_mountain_run(geography, kinds, run_start, i, cum_km, mid_ele, lon, lat)
             run_start = None
+    _label_valley_bridges(geography, corridor, kinds, cum_km, mid_ele, lon, lat)
     for i, span in enumerate(span_of_pieces(lon, lat, list(spans))):
         if span is not None:
             where = _nearest_waypoint(corridor, float(lon[i]), float(lat[i]))
@@ -200,6 +202,22 @@ def _tunnel_peaks(geography: Geography, start: int, stop: int, mid_km: np.ndarra
         if mid_ele[i] > geography.tunnel_min_peak_m and mid_ele[i] >= mid_ele[start:stop][near].max():
             peaks.append(i)
     return peaks
+
+
+def _label_valley_bridges(geography: Geography, corridor: Corridor, kinds: list[str], cum_km: np.ndarray,
+                          mid_ele: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+    """Bridges where a mountain road crosses a valley: the lowest point within `valley_bridge_spacing_km`."""
+    if not math.isfinite(geography.valley_bridge_spacing_km):
+        return
+    mid_km = (cum_km[:-1] + cum_km[1:]) / 2
+    half = geography.valley_bridge_spacing_km / 2
+    for i in range(1, len(mid_ele) - 1):
+        near = np.abs(mid_km - mid_km[i]) <= half
+        if kinds[i].startswith("mountain:") and mid_ele[i] <= mid_ele[near].min():
+            where = _nearest_waypoint(corridor, float(lon[i]), float(lat[i]))
+            for j in np.flatnonzero(np.abs(mid_km - mid_km[i]) <= VALLEY_BRIDGE_KM / 2):
+                if kinds[j].startswith("mountain:"):
+                    kinds[j] = f"bridge:{where}{int(mid_km[i])}号特大桥"
 
 
 def _label_mountain_run(geography: Geography, kinds: list[str], start: int, stop: int, cum_km: np.ndarray,

@@ -303,6 +303,7 @@ def compute_fields(world: World, grid: Grid, hours: np.ndarray, issued_h: int | 
     reach = cold_air_share(grid.lon, physics)[None, None, :]
     anomaly, anomaly_aloft = by_lat[:, :, None] * reach, aloft_by_lat[:, :, None] * reach
     rate, cloud, warm = system_fields(world, hours, grid, lead_days, error)
+    rate, cloud = rate * reach, 0.15 + (cloud - 0.15) * reach     # beyond a stationary front: dry and sunny
     sin_elev = solar_elevation_sin(hours, grid.lon[None, :], grid.lat[:, None])
     solar_hour = (hours % 24)[:, None, None] + grid.lon[None, None, :] / 15.0
     clear = 1.0 - cloud
