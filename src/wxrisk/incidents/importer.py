@@ -64,12 +64,15 @@ def import_options(rules: Mapping, tz: str, encoding: str) -> dict:
 def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: str | Path,
                      preset: str | None = "generic", mapping: str | Path | None = None,
                      tz: str | None = None, encoding: str | None = None,
-                     max_quarantined: float = DEFAULT_MAX_QUARANTINED, replace: str | None = None) -> ImportResult:
+                     max_quarantined: float = DEFAULT_MAX_QUARANTINED, replace: str | None = None,
+                     source: str | Path | None = None) -> ImportResult:
     """Import an incidents file with a preset or a YAML mapping -> ImportResult.
 
     Local times are read in `tz`, else the mapping's time zone, else `settings.timezone` (a row's
     `tz` column wins). `replace` names an earlier import (id, path or source) whose rows this
-    file's rows replace in the same transaction. Refusals raise WxriskError and write nothing.
+    file's rows replace in the same transaction. `source` names the source the rows belong to when
+    it is not the file's own path (the inbox: where the file is kept once imported). Refusals raise
+    WxriskError and write nothing.
     """
     if not 0 <= max_quarantined <= 1:
         raise WxriskError(f"--max-quarantined {max_quarantined}: a share between 0 and 1")
@@ -78,7 +81,7 @@ def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: s
     zone = check_zone(zone_name, "--tz" if tz else "time zone")
     parsed = parse_incidents(path, rules, zone, encoding, max_quarantined)
     refuse_if_mostly_quarantined(path, parsed.rows_read, parsed.rejected, max_quarantined)
-    window_key = source_key(path)
+    window_key = source_key(source or path)
     retired = find_source(con, replace) if replace else None
     if retired is not None and retired.window_key == window_key:
         retired = None  # the file replaces its own source anyway
