@@ -17,7 +17,7 @@ from wxrisk.board.stretches import k_stake
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store.publish import open_board, publish_run
 
-from .conftest import make_world
+from .conftest import make_world, scored_run
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def world(tmp_path_factory):
 def snapshot(world):
     """The world's board, built and published as the app and exports read it."""
     settings = Settings(db_path=world["tmp_path"] / "board.duckdb", boards_dir=world["tmp_path"] / "boards")
-    build_board(world["con"], settings, world["run_id"], world["features"])
+    build_board(world["con"], settings, world["run_id"], world["scored"])
     return publish_run(world["con"], settings, world["run_id"])
 
 
@@ -102,8 +102,10 @@ def test_unknown_format_is_refused(snapshot, tmp_path):
 def test_a_quiet_board_still_exports(tmp_path):
     quiet = make_world(tmp_path)
     quiet["con"].execute("UPDATE risk SET tier = 'none', risk = 0.001")
+    calm = quiet["risk"].assign(tier="none", risk=0.001)
     settings = Settings(db_path=tmp_path / "board.duckdb", boards_dir=tmp_path / "boards")
-    assert build_board(quiet["con"], settings, quiet["run_id"], None)["stretches"] == 0
+    scored = scored_run(quiet["run_id"], calm, quiet["features"].assign(fzra_mm_1h=0.0, road_temp_c=5.0))
+    assert build_board(quiet["con"], settings, quiet["run_id"], scored)["stretches"] == 0
     path = publish_run(quiet["con"], settings, quiet["run_id"])
     quiet["con"].close()
     csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv"), encoding="utf-8-sig")
