@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from wxrisk.config import Settings, WxriskError, load_settings
+from wxrisk.config import Settings, WxriskError, load_settings, options_help
 
+CONFIG_HELP = ("Settings file: `--config FILE`, else WXRISK_CONFIG, else wxrisk.toml beside the database "
+               "(TOML; sections and options below; environment variables win over the file).\n\n"
+               + "\n\n".join(escape(line) for line in options_help().splitlines()))
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Extreme-weather road risk: import, train, score, publish and show the board.")
+                  help="Extreme-weather road risk: import, train, score, publish and show the board.",
+                  epilog=CONFIG_HELP)
 import_app = typer.Typer(no_args_is_help=True, help="Import roads, incidents, weather grids or teams.")
 export_app = typer.Typer(no_args_is_help=True, help="Export the published board.")
 fetch_app = typer.Typer(no_args_is_help=True, help="Fetch live weather forecasts.")
@@ -24,6 +29,17 @@ app.add_typer(export_app, name="export")
 app.add_typer(fetch_app, name="fetch")
 
 DbOption = Annotated[str | None, typer.Option("--db", help="DuckDB file (default data/wxrisk.duckdb or WXRISK_DB).")]
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option("--config", help="settings file (TOML); see the list below")] = None,
+) -> None:
+    """Extreme-weather road risk: import, train, score, publish and show the board."""
+    if config is not None:
+        if not config.is_file():
+            raise WxriskError(f"{config}: no such config file")
+        os.environ["WXRISK_CONFIG"] = str(config.resolve())  # the flows and the board read it too
 
 
 def _settings(db: str | None) -> Settings:
@@ -173,6 +189,8 @@ def fetch_weather(
 def train(
     until: Annotated[str | None, typer.Option(help="use history before this time, ISO 8601")] = None,
     promote: Annotated[bool, typer.Option(help="promote if it beats the champion on the same held-out period")] = False,
+    dask: Annotated[bool, typer.Option(help="train through lightgbm.dask on scoring.dask_address / "
+                                            "WXRISK_DASK_ADDRESS, else on a local cluster")] = False,
     db: DbOption = None,
 ) -> None:
     """Train, calibrate and evaluate a model version; optionally promote it."""
@@ -180,7 +198,16 @@ def train(
 
     settings = _settings(db)
     with _connect(settings) as con:
-        train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
+        if not dask:
+            train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
+            return
+        from functools import partial
+
+        from wxrisk.distributed import dask_client, fit_booster_on_dask
+
+        with dask_client(settings.dask_address) as client:
+            train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo,
+                        fit=partial(fit_booster_on_dask, client))
 
 
 EXIT_INCOMPLETE = 3
@@ -304,7 +331,7 @@ def export_board(
     settings = _settings(db)
     board_file = _board_file(settings, run)
     out = out or settings.data_dir / "exports" / f"board-{board_file.stem}.{format}"
-    typer.echo(run_export(board_file, format, out, lang=lang))
+    typer.echo(run_export(board_file, format, out, lang=lang, tz=settings.timezone))
 
 
 def main() -> None:

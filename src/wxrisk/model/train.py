@@ -313,11 +313,12 @@ def training_record(con: duckdb.DuckDBPyConnection, split: TimeSplit, frames: di
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datetime | None = None,
                 promote: bool = False, progress: Callable[[str], None] = print, seed: int = 7,
                 features_frame: pd.DataFrame | None = None, specs: Sequence[FeatureSpec] | None = None,
-                config: TrainConfig | None = None) -> TrainReport:
+                config: TrainConfig | None = None, fit: Callable = fit_booster) -> TrainReport:
     """Train a challenger on analysis hours before `until`, register it, and promote it if asked and better.
 
     The first model of a registry always becomes the champion. `features_frame` replaces
-    `wxrisk.features.build_features` (tests, notebooks); `specs` defaults to `FEATURE_SPECS`.
+    `wxrisk.features.build_features` (tests, notebooks); `specs` defaults to `FEATURE_SPECS`; `fit` trains
+    the booster from the frames (`fit_booster`, or `wxrisk.distributed.fit_booster_on_dask` bound to a client).
     """
     if specs is None:
         from wxrisk.features import FEATURE_SPECS as specs
@@ -329,7 +330,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
     frames = load_training_data(con, settings, split, hours, features_frame, config, seed, progress)
     progress(f"training on {len(frames['train'])} rows ({int(frames['train']['label'].sum())} with incidents), "
              f"{len(specs)} features")
-    booster = fit_booster(frames, specs, config, seed, progress)
+    booster = fit(frames, specs, config, seed, progress)  # fit_booster here, or on a Dask cluster (wxrisk.distributed)
     names = [s.name for s in specs]
     valid, test = frames["valid"], frames["test"]
     calibrator = fit_calibrator(booster.predict(feature_matrix(valid, names)), valid["label"].to_numpy(),
