@@ -12,12 +12,11 @@ import pytest
 from wxrisk.config import Settings, WxriskError
 from wxrisk.pipeline import (
     RunPlan,
-    TileScore,
     WeatherChoice,
     choose_weather,
     normal_hourly_risk,
     run_id_for,
-    store_tile,
+    store_risk,
     weather_warnings,
 )
 from wxrisk.scored import board_frame
@@ -82,16 +81,16 @@ def test_normal_risk_is_the_yearly_record_spread_over_the_hours():
     np.testing.assert_allclose(normal_hourly_risk(features), [0.001, np.nan])
 
 
-def _tile(ice: bool) -> TileScore:
-    frame = board_frame(["s1", "s2"], [datetime(2024, 2, 1, 22)] * 2, [0.01, 0.02], ["none", "blue"],
-                        ice_risk=[0.004, 0.015] if ice else None, drivers=([None, "冻雨"], [None, "freezing rain"]))
-    return TileScore(frame, np.zeros(1, dtype=int), (), (), 0, ())
+def _frame(ice: bool):
+    return board_frame(["s1", "s2"], [datetime(2024, 2, 1, 22)] * 2, [0.01, 0.02], ["none", "blue"],
+                       ice_risk=[0.004, 0.015] if ice else None, drivers=([None, "冻雨"], [None, "freezing rain"]))
 
 
 def test_risk_rows_carry_ice_risk_when_the_model_gives_it_else_null(tmp_path):
     con = connect(tmp_path / "w.duckdb")
-    store_tile(con, "with-ice", _tile(ice=True))
-    store_tile(con, "without", _tile(ice=False))
+    store_risk(con, "with-ice", _frame(ice=True))
+    store_risk(con, "without", _frame(ice=False))
+    store_risk(con, "without", _frame(ice=False))  # written again: replaced, not doubled
     rows = con.execute("SELECT run_id, segment_id, tier, top_drivers_en, ice_risk FROM risk ORDER BY run_id, segment_id"
                        ).fetchall()
     assert rows == [("with-ice", "s1", "none", None, 0.004), ("with-ice", "s2", "blue", "freezing rain", 0.015),

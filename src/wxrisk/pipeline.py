@@ -209,21 +209,25 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
                      window.segments_without_weather, clock.seconds)
 
 
-def score_tiles(con, settings: Settings, plan: RunPlan) -> Iterator[TileScore]:
+def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> Iterator[TileScore]:
     """Every tile of the run scored in this process, one after another (lazily)."""
     from wxrisk.model.registry import load_model
 
     window = run_window(con, settings, plan)
     model = load_model(settings, plan.model_version)
-    for first, stop in window.tiles(settings.tile_segments):
+    tiles = window.tiles(settings.tile_segments)
+    progress(f"scoring {len(window.segments):,} segments x {plan.hours} h in {len(tiles)} tile(s)")
+    for first, stop in tiles:
         yield score_tile(con, window, model, plan, first, stop)
 
 
-def store_tile(con, run_id: str, tile: TileScore) -> None:
-    """Append the tile's risk rows to the run (`ice_risk` NULL when the model gives none)."""
-    rows = tile.frame.assign(run_id=run_id)[RISK_COLUMNS]
-    with frame_registered(con, "scored_rows", rows):
-        con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
+def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
+    """Write the run's risk rows, once, from its scored frame (`ice_risk` NULL when the model gives none)."""
+    rows = frame.assign(run_id=run_id)[RISK_COLUMNS]
+    with transaction(con):
+        con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
+        with frame_registered(con, "scored_rows", rows):
+            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
 
 
 @dataclass(frozen=True)
@@ -242,14 +246,11 @@ class RunSummary:
 
 def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore],
                progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
-    """Write each tile's risk rows as it comes and keep its board columns; then the whole run."""
+    """Keep each tile's board columns as it comes; then the whole run, its risk rows written once."""
     frames, uncovered, unavailable, last = [], np.zeros(plan.hours, dtype=np.int64), None, None
     without_weather = 0
     clock = Clock()
     for tile in tiles:
-        clock.lap("tiles")
-        store_tile(con, plan.run_id, tile)
-        clock.lap("risk rows written")
         clock.add(tile.seconds)
         frames.append(tile.frame)
         uncovered += tile.uncovered
@@ -260,7 +261,12 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     if last is None or not any(len(f) for f in frames):
         raise WxriskError(f"weather: no segment has temperature and precipitation for {plan.start:%Y-%m-%dT%H:%MZ} "
                           f"+ {plan.hours} h; import weather covering the window")
+    clock.lap("tiles")
     scored = ScoredRun(plan.run_id, concat_board_frames(frames), plan.rules, last.skipped_rules)
+    del frames
+    clock.lap("board columns joined")
+    store_risk(con, plan.run_id, scored.frame)
+    clock.lap("risk rows written")
     hours = tuple(plan.start + timedelta(hours=int(h)) for h in np.flatnonzero(uncovered))
     warnings = [*last.missing_inputs, *(f"feature:{name}" for name in sorted(unavailable or ()))]
     warnings += weather_warnings(settings, plan, last.segments_without_rows + without_weather, hours, uncovered)
@@ -300,7 +306,7 @@ def hour_ranges(hours: Iterable[datetime]) -> str:
 
 def score_segments(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
     """The score step in this process: every tile scored, its risk rows written, board columns kept."""
-    return keep_tiles(con, settings, plan, score_tiles(con, settings, plan), progress)
+    return keep_tiles(con, settings, plan, score_tiles(con, settings, plan, progress), progress)
 
 
 # --- board and publish --------------------------------------------------------------------------
@@ -398,14 +404,12 @@ def _score(state: RunState) -> None:
     settings, plan = state.settings, state.plan
     if state.tile_runner is None:
         with connection(settings) as con:
-            clear_risk(con, plan.run_id)
             state.scored, state.summary = score_segments(con, settings, plan, state.progress)
         return
     with connection(settings) as con:
         ranges = run_window(con, settings, plan).tiles(settings.tile_segments)
     tiles = list(state.tile_runner(settings, plan, ranges))  # no connection open: workers read the file
     with connection(settings) as con:
-        clear_risk(con, plan.run_id)
         state.scored, state.summary = keep_tiles(con, settings, plan, tiles, state.progress)
 
 
@@ -430,11 +434,6 @@ class Step:
 STEPS: tuple[Step, ...] = (Step("plan", _plan), Step("score", _score), Step("board", _board),
                            Step("publish", _publish))
 STEPS_BY_NAME = {step.name: step for step in STEPS}
-
-
-def clear_risk(con, run_id: str) -> None:
-    """Remove the run's risk rows (a retried score step starts clean)."""
-    con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
 
 
 def record_failure(state: RunState, exc: BaseException) -> None:

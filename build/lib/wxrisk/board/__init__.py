@@ -1,0 +1,1 @@
+"""From risk to action: tiers, stretches, the measures playbook, the dispatch plan and exports."""

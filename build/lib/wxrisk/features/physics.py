@@ -1,0 +1,246 @@
+"""Road-weather physics on NumPy arrays: humidity, wet-bulb, precipitation phase, sun, road surface.
+
+Every function is pure and vectorised; inputs broadcast against each other; NaN in, NaN out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Precipitation phase codes used by the feature table.
+PHASE_NONE = 0
+PHASE_RAIN = 1
+PHASE_SNOW = 2
+PHASE_FREEZING = 3  # freezing rain or freezing drizzle
+PHASE_MIXED = 4  # rain/snow mix, ice pellets, sleet
+
+# ECMWF `ptype` code -> phase code (ECMWF Parameter Database, paramId 260015).
+PTYPE_TO_PHASE = {0: PHASE_NONE, 1: PHASE_RAIN, 3: PHASE_FREEZING, 5: PHASE_SNOW, 6: PHASE_SNOW,
+                  7: PHASE_MIXED, 8: PHASE_MIXED, 12: PHASE_FREEZING}
+
+_PTYPE_LOOKUP = np.full(max(PTYPE_TO_PHASE) + 2, np.nan, dtype=np.float32)  # last slot: unknown
+_PTYPE_LOOKUP[list(PTYPE_TO_PHASE)] = list(PTYPE_TO_PHASE.values())
+
+# Fraction of the precipitation water that falls as snow, per phase code.
+SNOW_FRACTION = np.array([0.0, 0.0, 1.0, 0.0, 0.5], dtype=np.float32)
+
+WET_HOUR_MM = 0.1  # an hour with at least this much precipitation is wet [mm]
+JENNINGS_AIR_THRESHOLD_C = 1.0  # Northern-Hemisphere mean 50 % rain-snow air temperature [°C]
+LAPSE_RATE_C_PER_M = 0.0065  # ICAO standard atmosphere [°C/m]
+PSYCHROMETER_A = 6.53e-4  # psychrometer coefficient, ventilated wet bulb (WMO-No. 8) [1/K]
+NIGHT_COOLING_CLEAR_CALM_C = 3.0  # road below air on a clear calm night [°C]
+CALM_WIND_HALF_MS = 3.0  # wind that halves the night-time road cooling [m/s]
+DAY_HEATING_OVERHEAD_C = 4.0  # road above air, clear sky, sun overhead [°C]
+BRIDGE_COOLING_NIGHT_C = 1.5  # bridge deck below the road on the ground at night [°C]
+BRIDGE_COOLING_DAY_C = 0.5  # the same by day [°C]
+
+
+def _float(values) -> np.ndarray:
+    """Values as a float array, keeping float32 input in float32 (half the memory traffic)."""
+    array = np.asarray(values)
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
+
+
+def saturation_vapour_pressure_hpa(t_c):
+    """Saturation vapour pressure over water [hPa] at temperature t_c [°C].
+
+    Magnus form with the Alduchov & Eskridge (1996) coefficients (J. Appl. Meteor. 35, 601-609).
+    """
+    t_c = _float(t_c)
+    return 6.1094 * np.exp(17.625 * t_c / (t_c + 243.04))
+
+
+def relative_humidity_pct(t_c, td_c):
+    """Relative humidity [%] from air temperature t_c and dew point td_c [°C], capped at 100."""
+    rh = 100.0 * saturation_vapour_pressure_hpa(td_c) / saturation_vapour_pressure_hpa(t_c)
+    return np.minimum(rh, 100.0)
+
+
+def standard_pressure_hpa(elevation_m):
+    """Air pressure [hPa] of the ICAO standard atmosphere at height elevation_m [m] (NaN -> sea level)."""
+    z = np.nan_to_num(_float(elevation_m), nan=0.0)
+    return 1013.25 * (1.0 - LAPSE_RATE_C_PER_M * z / 288.15) ** 5.25588
+
+
+def wet_bulb_c(t_c, td_c, pressure_hpa=1013.25, iterations: int = 4):
+    """Psychrometric wet-bulb temperature [°C] from air temperature and dew point [°C] at pressure [hPa].
+
+    Solves the psychrometer equation of WMO-No. 8, Guide to Instruments and Methods of
+    Observation (2018), Part I, Annex 4.B: e(Td) = e_w(Tw) - A (1 + 0.000944 Tw) p (T - Tw),
+    A = 6.53e-4 K^-1, e_w by Magnus, with Newton steps from Tw = T - (T - Td)/3 (four steps:
+    within 1e-9 °C for T -40..45 °C, any dew point). The result is
+    kept between the dew point and the air temperature.
+    """
+    t = _float(t_c)
+    td = np.minimum(_float(td_c), t)
+    p = _float(pressure_hpa)
+    vapour_hpa = saturation_vapour_pressure_hpa(td)
+    tw = t - (t - td) / 3.0
+    for _ in range(iterations):
+        e_w = saturation_vapour_pressure_hpa(tw)
+        a = PSYCHROMETER_A * (1.0 + 0.000944 * tw)
+        residual = e_w - a * p * (t - tw) - vapour_hpa
+        slope = (e_w * (17.625 * 243.04) / (tw + 243.04) ** 2 + a * p
+                 - PSYCHROMETER_A * 0.000944 * p * (t - tw))
+        tw = tw - residual / slope
+    return np.clip(tw, td, t)
+
+
+def ding_wet_bulb_thresholds_c(rh_pct, elevation_m):
+    """Wet-bulb thresholds (snow below t_min, rain above t_max, sleet between) [°C].
+
+    Ding, B. et al. (2014): The dependence of precipitation types on surface elevation and
+    meteorological conditions and its parameterization, J. Hydrology 513, 154-163, eqs. 3-6:
+    T0 = -5.87 - 0.1042 Z + 0.0885 Z^2 + 16.06 RH - 9.614 RH^2 (Z [km], RH fraction),
+    dT = 0.215 - 0.099 RH + 1.018 RH^2, dS = 2.374 - 1.634 RH,
+    t_min = T0 - dS ln(exp(dT/dS) - 2 exp(-dT/dS)), t_max = 2 T0 - t_min when dT/dS > ln 2,
+    else t_min = t_max = T0.
+    """
+    rh = _float(rh_pct) / 100.0
+    z_km = np.nan_to_num(_float(elevation_m), nan=0.0) / 1000.0
+    t0 = -5.87 - 0.1042 * z_km + 0.0885 * z_km**2 + 16.06 * rh - 9.614 * rh**2
+    d_t = 0.215 - 0.099 * rh + 1.018 * rh**2
+    d_s = 2.374 - 1.634 * rh
+    ratio = d_t / d_s
+    has_sleet = ratio > np.log(2.0)
+    with np.errstate(invalid="ignore"):
+        spread = d_s * np.log(np.where(has_sleet, np.exp(ratio) - 2.0 * np.exp(-ratio), 1.0))
+    t_min = np.where(has_sleet, t0 - spread, t0)
+    t_max = np.where(has_sleet, t0 + spread, t0)
+    return t_min, t_max
+
+
+def phase_from_ptype(ptype):
+    """Phase code (PHASE_*) from ECMWF `ptype` codes; NaN where the code is missing or unknown."""
+    codes = _float(ptype)
+    known = np.isfinite(codes) & (codes >= 0) & (codes < len(_PTYPE_LOOKUP) - 1)
+    return _PTYPE_LOOKUP[np.where(known, codes, len(_PTYPE_LOOKUP) - 1).astype(np.int64)]
+
+
+def phase_from_wet_bulb(precip_mm, t2m_c, tw_c, rh_pct, elevation_m):
+    """Diagnosed phase code from precipitation [mm], air and wet-bulb temperature [°C], RH [%], height [m].
+
+    With humidity: Ding et al. (2014) wet-bulb thresholds (rain / sleet -> PHASE_MIXED / snow).
+    Without humidity (NaN rh): the 1.0 °C air-temperature threshold of Jennings et al. (2018),
+    Nat. Commun. 9, 1148. Freezing rain needs a warm layer aloft and cannot be diagnosed from
+    the surface: it only comes from `ptype`. NaN where precipitation or temperature is missing.
+    """
+    precip = _float(precip_mm)
+    t = _float(t2m_c)
+    rh = _float(rh_pct)
+    t_min, t_max = ding_wet_bulb_thresholds_c(rh, elevation_m)
+    tw = _float(tw_c)
+    by_wet_bulb = np.where(tw < t_min, PHASE_SNOW, np.where(tw > t_max, PHASE_RAIN, PHASE_MIXED))
+    by_air = np.where(t <= JENNINGS_AIR_THRESHOLD_C, PHASE_SNOW, PHASE_RAIN)
+    phase = np.where(np.isnan(rh), by_air, by_wet_bulb).astype(np.float32)
+    phase = np.where(precip < WET_HOUR_MM, PHASE_NONE, phase)
+    return np.where(np.isnan(precip) | np.isnan(t), np.nan, phase).astype(np.float32)
+
+
+def precipitation_phase(ptype, precip_mm, t2m_c, tw_c, rh_pct, elevation_m):
+    """Phase code per hour: from `ptype` where it reports a phase, else diagnosed (see above).
+
+    A `ptype` of "none" during an hour with precipitation (ptype is instantaneous, precipitation
+    accumulated over the hour) falls back to the diagnosis too.
+    """
+    reported = phase_from_ptype(ptype)
+    precip = _float(precip_mm)
+    diagnosed = phase_from_wet_bulb(precip, t2m_c, tw_c, rh_pct, elevation_m)
+    use_reported = ~np.isnan(reported) & ~((reported == PHASE_NONE) & (precip >= WET_HOUR_MM))
+    return np.where(use_reported, reported, diagnosed).astype(np.float32)
+
+
+def solar_elevation_deg(times_utc, lat_deg, lon_deg):
+    """Apparent solar elevation [°] (with refraction) at UTC times for places lat/lon [°].
+
+    NOAA Global Monitoring Laboratory solar calculator algorithm (after Meeus, Astronomical
+    Algorithms, 1991), https://gml.noaa.gov/grad/solcalc/calcdetails.html; accuracy about
+    0.01° for years 1800-2100. `times_utc`: datetime64 array (naive UTC); broadcasts against
+    lat/lon (e.g. times shape (H,), lat/lon shape (S, 1) -> (S, H)).
+    """
+    t = np.asarray(times_utc, dtype="datetime64[s]").astype(np.float64)
+    julian_day = t / 86400.0 + 2440587.5
+    jc = (julian_day - 2451545.0) / 36525.0
+    mean_long = np.mod(280.46646 + jc * (36000.76983 + jc * 0.0003032), 360.0)
+    mean_anom = np.radians(357.52911 + jc * (35999.05029 - 0.0001537 * jc))
+    ecc = 0.016708634 - jc * (0.000042037 + 0.0000001267 * jc)
+    centre = (np.sin(mean_anom) * (1.914602 - jc * (0.004817 + 0.000014 * jc))
+              + np.sin(2 * mean_anom) * (0.019993 - 0.000101 * jc) + np.sin(3 * mean_anom) * 0.000289)
+    omega = np.radians(125.04 - 1934.136 * jc)
+    app_long = np.radians(mean_long + centre - 0.00569 - 0.00478 * np.sin(omega))
+    mean_obliq = 23.0 + (26.0 + (21.448 - jc * (46.815 + jc * (0.00059 - jc * 0.001813))) / 60.0) / 60.0
+    obliq = np.radians(mean_obliq + 0.00256 * np.cos(omega))
+    declination = np.arcsin(np.sin(obliq) * np.sin(app_long))
+    y = np.tan(obliq / 2.0) ** 2
+    l0 = np.radians(mean_long)
+    eq_of_time_min = 4.0 * np.degrees(
+        y * np.sin(2 * l0) - 2 * ecc * np.sin(mean_anom) + 4 * ecc * y * np.sin(mean_anom) * np.cos(2 * l0)
+        - 0.5 * y * y * np.sin(4 * l0) - 1.25 * ecc * ecc * np.sin(2 * mean_anom))
+    minutes_utc = np.mod(t, 86400.0) / 60.0
+    true_solar_min = np.mod(minutes_utc + eq_of_time_min + 4.0 * np.asarray(lon_deg, dtype=np.float64), 1440.0)
+    hour_angle = np.radians(true_solar_min / 4.0 - 180.0)
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    cos_zenith = np.sin(lat) * np.sin(declination) + np.cos(lat) * np.cos(declination) * np.cos(hour_angle)
+    elevation = np.degrees(np.arcsin(np.clip(cos_zenith, -1.0, 1.0)))
+    return elevation + atmospheric_refraction_deg(elevation)
+
+
+def atmospheric_refraction_deg(elevation_deg):
+    """Approximate atmospheric refraction [°] at geometric solar elevation [°] (NOAA calculator)."""
+    h = np.asarray(elevation_deg, dtype=np.float64)
+    arcsec = np.zeros(h.shape)
+    high = (h > 5.0) & (h <= 85.0)
+    low = (h > -0.575) & (h <= 5.0)
+    below = h <= -0.575
+    tan_high = np.tan(np.radians(h[high]))
+    arcsec[high] = 58.1 / tan_high - 0.07 / tan_high**3 + 0.000086 / tan_high**5
+    h_low = h[low]
+    arcsec[low] = 1735.0 + h_low * (-518.2 + h_low * (103.4 + h_low * (-12.79 + h_low * 0.711)))
+    arcsec[below] = -20.772 / np.tan(np.radians(np.maximum(h[below], -89.0)))
+    return arcsec / 3600.0
+
+
+def road_surface_temp_c(t2m_c, skt_c, solar_elev_deg, wind_ms, cloud_frac, bridge, elevation_excess_m):
+    """Estimated road-surface temperature [°C].
+
+    Start from the skin temperature skt_c [°C] where given; otherwise from the air temperature
+    t2m_c [°C] plus night-time radiative cooling (NIGHT_COOLING_CLEAR_CALM_C on a clear calm
+    night, halved by CALM_WIND_HALF_MS of wind [m/s], none under full cloud) or daytime solar
+    heating (DAY_HEATING_OVERHEAD_C x sin(solar elevation) x (1 - cloud)). Unknown cloud
+    [fraction 0..1] or wind takes the colder case (clear at night, no heating by day, calm).
+    Then bridges [bool] are colder (decks lose heat from both sides) and every metre the
+    segment stands above its weather cell's mean height (elevation_excess_m [m]) cools by the
+    standard lapse rate.
+    """
+    t2m = _float(t2m_c)
+    skt = _float(skt_c)
+    elev = _float(solar_elev_deg)
+    wind = np.nan_to_num(_float(wind_ms), nan=0.0)
+    cloud = _float(cloud_frac)
+    night = elev <= 0.0
+    cooling = NIGHT_COOLING_CLEAR_CALM_C * (1.0 - np.nan_to_num(cloud, nan=0.0)) / (1.0 + wind / CALM_WIND_HALF_MS)
+    heating = DAY_HEATING_OVERHEAD_C * np.sin(np.radians(np.maximum(elev, 0.0))) * (1.0 - np.nan_to_num(cloud, nan=1.0))
+    from_air = t2m + np.where(night, -cooling, heating)
+    surface = np.where(np.isnan(skt), from_air, skt)
+    bridge_cooling = np.where(night, BRIDGE_COOLING_NIGHT_C, BRIDGE_COOLING_DAY_C) * _float(bridge)
+    lapse = LAPSE_RATE_C_PER_M * np.nan_to_num(_float(elevation_excess_m), nan=0.0)
+    return surface - bridge_cooling - lapse
+
+
+def black_ice_flag(road_temp_c, precip_mm_6h, rh_pct, d2m_c):
+    """1 where the road is at or below 0 °C and wet or near saturation, else 0; NaN if unknown.
+
+    Wet: precipitation in the last 6 h [mm] at least WET_HOUR_MM. Near saturation: relative
+    humidity [%] at least 95, or the road at or below the dew point d2m_c [°C] (hoar frost).
+    Unknown inputs count only when they could change the answer (three-valued logic).
+    """
+    road = _float(road_temp_c)
+    evidence = [_float(precip_mm_6h) >= WET_HOUR_MM,
+                _float(rh_pct) >= 95.0,
+                road <= _float(d2m_c)]
+    unknown = [np.isnan(_float(x)) for x in (precip_mm_6h, rh_pct, d2m_c)]
+    any_wet = np.logical_or.reduce(evidence)
+    all_known = ~np.logical_or.reduce(unknown)
+    frozen = road <= 0.0
+    flag = np.where(frozen & any_wet, 1.0, np.where(~frozen | all_known, 0.0, np.nan))
+    return np.where(np.isnan(road), np.nan, flag).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Incident history: reading police and open-data exports into canonical `incidents`."""

@@ -1,0 +1,1 @@
+"""Road network: reading, segmentation into <= 1 km pieces, attributes, incident matching."""

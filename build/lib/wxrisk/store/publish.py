@@ -1,0 +1,128 @@
+"""Publishing a finished run as an immutable board snapshot the app reads.
+
+DuckDB lets one process write a file or many read it, not both at once. So the app never
+opens the working database: each complete run is copied into its own DuckDB file under
+`boards_dir`, written under a temporary name, renamed into place, and only then named in
+`CURRENT` (itself replaced atomically). A failed or killed run never touches `CURRENT`, so
+the last good board stays in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from wxrisk.config import Settings, WxriskError
+from wxrisk.vocab import atomic_write_text, frame_registered, utc_now
+
+# Snapshot table -> query on the working database; `$run` is the run id. A table missing from
+# the working database (an older schema) is skipped rather than failing the publication.
+BOARD_QUERIES: dict[str, str] = {
+    "runs": "SELECT * FROM runs WHERE run_id = $run",
+    "risk": "SELECT * FROM risk WHERE run_id = $run",
+    "segments": "SELECT * FROM segments WHERE segment_id IN (SELECT DISTINCT segment_id FROM risk WHERE run_id = $run)",
+    "incidents": (
+        "SELECT i.* FROM incidents i JOIN runs r ON r.run_id = $run "
+        "WHERE i.occurred_at >= r.start_time - INTERVAL 30 DAY AND i.occurred_at < r.start_time + to_hours(r.hours)"
+    ),
+    "stretches": "SELECT * FROM stretches WHERE run_id = $run",
+    "stretch_measures": "SELECT * FROM stretch_measures WHERE run_id = $run",
+    "dispatch": "SELECT * FROM dispatch WHERE run_id = $run",
+    "teams": "SELECT * FROM teams",
+    "import_ledger": "SELECT * FROM import_ledger",
+    "quarantine_counts": "SELECT kind, path, count(*) AS rows FROM quarantine GROUP BY ALL",
+}
+
+CURRENT = "CURRENT"
+
+
+WEATHER_COLUMNS = ("segment_id", "valid_time", "kind", "t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm",
+                   "ptype", "wind_ms", "vis_m")
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchall()}
+
+
+def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, keep: int = 10,
+                weather: pd.DataFrame | None = None, feature_labels: pd.DataFrame | None = None) -> Path:
+    """Copy run `run_id` into `boards_dir/<run_id>.duckdb` and make it the current board.
+
+    weather        : the weather the run's features used, one row per segment and hour
+                     (`WEATHER_COLUMNS`; `kind` says whether the forecast or the analysis gave it)
+    feature_labels : `name, label_zh, label_en` of the model's features (the words the app shows
+                     for a missing input), so the app never imports the feature catalogue
+    """
+    boards = settings.boards_dir
+    boards.mkdir(parents=True, exist_ok=True)
+    final = boards / f"{run_id}.duckdb"
+    tmp = boards / f".{run_id}.{os.getpid()}.tmp.duckdb"
+    tmp.unlink(missing_ok=True)
+    tables = _existing_tables(con)
+    con.execute("ATTACH ? AS snapshot", [str(tmp)])
+    try:
+        _copy_run(con, run_id, tables)
+        for name, frame in (("weather", None if weather is None else weather[list(WEATHER_COLUMNS)]),
+                            ("feature_labels", feature_labels)):
+            if frame is not None:
+                with frame_registered(con, "published_frame", frame):
+                    con.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM published_frame")
+    except BaseException:
+        con.execute("DETACH snapshot")
+        tmp.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH snapshot")
+    os.replace(tmp, final)
+    atomic_write_text(boards / CURRENT, json.dumps({"run_id": run_id, "file": final.name}))
+    _prune(boards, keep)
+    return final
+
+
+def _copy_run(con: duckdb.DuckDBPyConnection, run_id: str, tables: set[str]) -> None:
+    for name, query in BOARD_QUERIES.items():
+        source = {"quarantine_counts": "quarantine"}.get(name, name)
+        if source not in tables:
+            continue
+        params = [run_id] if "$run" in query else []
+        con.execute(f"CREATE TABLE snapshot.{name} AS {query.replace('$run', '$1')}", params)
+    con.execute(
+        "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
+        [run_id, utc_now()],
+    )
+
+
+def _prune(boards: Path, keep: int) -> None:
+    current = current_board_path_or_none(boards)
+    snapshots = sorted(boards.glob("[!.]*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in snapshots[keep:]:
+        if old != current:
+            old.unlink(missing_ok=True)
+
+
+def current_board_path_or_none(boards_dir: Path) -> Path | None:
+    pointer = boards_dir / CURRENT
+    if not pointer.exists():
+        return None
+    path = boards_dir / json.loads(pointer.read_text(encoding="utf-8"))["file"]
+    return path if path.exists() else None
+
+
+def current_board_path(settings: Settings) -> Path:
+    """The snapshot file of the last complete run; a clear error when none was published."""
+    path = current_board_path_or_none(settings.boards_dir)
+    if path is None:
+        raise WxriskError(f"{settings.boards_dir}: no published board yet (run `wxrisk score` or `wxrisk demo`)")
+    return path
+
+
+def open_board(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one published snapshot."""
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    return con

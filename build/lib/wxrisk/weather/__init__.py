@@ -1,0 +1,1 @@
+"""Weather grids onto road segments: reading grids, sampling weights, derived physics."""
