@@ -35,6 +35,10 @@ class Settings:
     segment_max_km: float = 1.0
     match_tolerance_m: float = 100.0
     board_hours: int = 72
+    # A station/point serves segments at most this far [km]: about one ERA5 grid cell (0.25° is
+    # 28 km north-south); a reanalysis point resolves nothing finer, and one gauge's hourly
+    # precipitation says little about a road much farther away. `import weather --max-km` overrides.
+    station_reach_km: float = 25.0
     board_rules: Path | None = None  # tier and stretch rules (default: the packaged tiers.yaml)
     playbook: Path | None = None  # measures playbook (default: the packaged playbook.yaml)
     stale_forecast_hours: float = STALE_FORECAST_HOURS
@@ -77,6 +81,7 @@ OPTIONS: tuple[Option, ...] = (
            "WXRISK_BOARDS"),
     Option("roads.segment_max_km", float, 1.0, "longest road segment [km]"),
     Option("incidents.match_tolerance_m", float, 100.0, "farthest an incident may lie from its segment [m]"),
+    Option("weather.station_reach_km", float, 25.0, "farthest a weather station or point serves a segment [km]"),
     Option("board.hours", int, 72, "hours ahead of the scheduled daily board [h]"),
     Option("board.rules", Path, None, "tier and stretch rules YAML (default: the packaged tiers.yaml)"),
     Option("board.playbook", Path, None, "measures playbook YAML (default: the packaged playbook.yaml)"),
@@ -199,6 +204,7 @@ def load_settings(db_path: str | Path | None = None, config: str | Path | None =
         db_path=db, data_dir=data_dir, models_dir=Path(values["paths.models"]), boards_dir=Path(values["paths.boards"]),
         timezone=str(values["timezone"]), segment_max_km=float(values["roads.segment_max_km"]),
         match_tolerance_m=float(values["incidents.match_tolerance_m"]), board_hours=int(values["board.hours"]),
+        station_reach_km=float(values["weather.station_reach_km"]),
         board_rules=values["board.rules"], playbook=values["board.playbook"],
         stale_forecast_hours=float(values["board.stale_forecast_hours"]),
         tile_segments=int(values["scoring.tile_segments"]), dask_address=values["scoring.dask_address"],

@@ -1,7 +1,7 @@
 """The feature table: one row per segment and hour, float32 columns in FEATURE_NAMES order.
 
-Weather comes from `weather_hourly` by one rule (`WeatherSource` chooses the rows, `_preferred_rows`
-picks one per cell and variable): a board scored on a forecast reads that run's forecast first
+Weather comes from `weather_rows` (grids, and station series through the nearest-station map) by
+one rule (`WeatherSource` chooses the rows, `_preferred_rows` picks one per cell and variable): a board scored on a forecast reads that run's forecast first
 and, for a variable or hour the forecast lacks, the analysis valid at or before the issue time;
 among rows of the same kind the newest import wins. The same rule gives the features, the
 weather a published board shows (`resolved_weather`) and the coverage of each hour.
@@ -25,6 +25,7 @@ from wxrisk.config import Settings, WxriskError
 from wxrisk.features import calendar, exposure, history, physics, windows
 from wxrisk.features.catalog import ACCUMULATION_HOURS, FEATURE_NAMES
 from wxrisk.vocab import frame_registered, utc_naive_stamp
+from wxrisk.weather.stations import daily_only_inputs
 
 WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms", "vis_m")
 CORE_WEATHER = ("t2m_c", "precip_mm")  # an hour is covered when each of these the run has is there
@@ -181,9 +182,10 @@ def _whole_hour(value, what: str) -> dt.datetime:
 def _missing_inputs(con, source: WeatherSource, start: dt.datetime, end: dt.datetime) -> tuple[str, ...]:
     """Weather variables without a single value among the rows the window reads for [start, end)."""
     counts = con.execute(
-        f"SELECT {', '.join(f'count(w.{c})' for c in WEATHER_COLUMNS)} FROM weather_hourly w "
+        f"SELECT {', '.join(f'count(w.{c})' for c in WEATHER_COLUMNS)} FROM weather_rows w "
         f"WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}", [start, end, *source.params]).fetchall()[0]
-    return tuple(c for c, n in zip(WEATHER_COLUMNS, counts, strict=True) if not n)
+    missing = [c for c, n in zip(WEATHER_COLUMNS, counts, strict=True) if not n]
+    return tuple(missing + daily_only_inputs(con, start - dt.timedelta(hours=LOOKBACK_HOURS), end))
 
 
 def _read_segments(con, source: WeatherSource, read_start, end) -> pd.DataFrame:
@@ -191,12 +193,14 @@ def _read_segments(con, source: WeatherSource, read_start, end) -> pd.DataFrame:
     segs = con.execute(f"""
         SELECT s.segment_id, s.highway, s.lon, s.lat, s.aadt, {", ".join("s." + c for c in SEGMENT_COLUMNS)}
         FROM segments s
-        WHERE s.segment_id IN (SELECT w.segment_id FROM weather_hourly w
+        WHERE s.segment_id IN (SELECT w.segment_id FROM weather_rows w
                                WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where})
         ORDER BY s.segment_id""", [read_start, end, *source.params]).df()
     if segs.empty:
-        raise WxriskError(f"weather_hourly: no {source.kind} rows for known segments between "
-                          f"{read_start} and {end}")
+        daily = daily_only_inputs(con, read_start, end)
+        raise WxriskError(f"weather: no {source.kind} rows for known segments between {read_start} and {end}"
+                          + (f"; only daily station values ({', '.join(daily)}), and hourly features "
+                             "are not made up from days" if daily else ""))
     segs["elevation_excess_m"] = _elevation_excess_m(segs)
     return segs
 
@@ -221,7 +225,7 @@ def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_ho
         return con.execute(f"""
             SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
                    w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
-            FROM weather_hourly w JOIN {name} b ON b.segment_id = w.segment_id
+            FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
             WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}""",
                            [n_hours, t0, t0, t1, *source.params]).fetchnumpy()
 
