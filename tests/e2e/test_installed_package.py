@@ -8,6 +8,7 @@ the flows and the app must then come from the installed package, not from the re
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,9 +26,14 @@ def _run(*command, **kwargs) -> subprocess.CompletedProcess:
 
 
 def test_a_plain_install_runs_the_tiny_demo_from_another_folder(tmp_path):
+    source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
+    for name in ("src", "flows", "app"):
+        shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("setup.py", "pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
     wheels = tmp_path / "wheels"
     built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-                 "-w", wheels, REPO)
+                 "-w", wheels, source)
     assert built.returncode == 0, built.stderr[-2000:]
     [wheel] = wheels.glob("wxrisk-*.whl")
 

@@ -1,1 +1,0 @@
-"""The Streamlit board (`wxrisk board` runs `streamlit_app.py` of this folder). UI only."""

@@ -1,1 +1,0 @@
-"""Prefect flows: orchestration only; every task calls one `wxrisk` function."""

@@ -1,1 +1,0 @@
-"""Incident history: reading police and open-data exports into canonical `incidents`."""

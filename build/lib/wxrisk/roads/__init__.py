@@ -1,1 +1,0 @@
-"""Road network: reading, segmentation into <= 1 km pieces, attributes, incident matching."""

@@ -1,1 +1,0 @@
-"""Weather grids onto road segments: reading grids, sampling weights, derived physics."""
