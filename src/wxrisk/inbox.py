@@ -35,6 +35,7 @@ import yaml
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store import connect
 from wxrisk.store.ledger import ImportResult
+from wxrisk.vocab import atomic_write_text
 
 KINDS = ("incidents", "weather")
 CONFIG_NAME = "inbox.yaml"
@@ -96,7 +97,7 @@ def stable_files(inbox: Path) -> tuple[list[str], list[str]]:
     except (FileNotFoundError, ValueError):
         previous = {}
     current = scan(inbox)
-    state_path.write_text(json.dumps(current), encoding="utf-8")
+    atomic_write_text(state_path, json.dumps(current))
     ready = [name for name, signature in current.items() if previous.get(name) == signature]
     return ready, [name for name in current if name not in ready]
 

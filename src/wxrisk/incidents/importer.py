@@ -33,6 +33,7 @@ from wxrisk.store.ledger import (
     retire_source,
     run_import,
 )
+from wxrisk.vocab import frame_registered, insert_frame
 
 INCIDENT_COLUMNS = (*OUTPUT_COLUMNS, "segment_id", "match_distance_m", "source", "import_id")
 KIND = "incidents"
@@ -46,13 +47,10 @@ def source_key(path: str | Path) -> str:
 
 def _ids_taken_elsewhere(con: duckdb.DuckDBPyConnection, ids: pd.Series, window_key: str) -> dict[str, str]:
     """Incident ids of this file already imported from another source: id -> that source's path."""
-    con.register("new_incident_ids", pd.DataFrame({"incident_id": ids.astype(object)}))
-    try:
+    with frame_registered(con, "new_incident_ids", pd.DataFrame({"incident_id": ids.astype(object)})):
         rows = con.execute(
             "SELECT i.incident_id, i.source FROM incidents i JOIN new_incident_ids n USING (incident_id) "
             "WHERE i.source <> ?", [window_key]).fetchall()
-    finally:
-        con.unregister("new_incident_ids")
     return {incident_id: source.removeprefix(f"{KIND}:") for incident_id, source in rows}
 
 
@@ -104,11 +102,7 @@ def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: s
         refuse_if_mostly_quarantined(path, parsed.rows_read, parsed.rejected + clashes, max_quarantined,
                                      hint=_replace_hint(taken) if clashes else "")
         kept = incidents[~clash].assign(source=window_key, import_id=entry.import_id)[list(INCIDENT_COLUMNS)]
-        con.register("new_incidents", kept)
-        try:
-            con.execute(f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) SELECT * FROM new_incidents")
-        finally:
-            con.unregister("new_incidents")
+        insert_frame(con, "incidents", kept, INCIDENT_COLUMNS)
         entry.quarantine(parsed.rejected + clashes)
         entry.rows_read = parsed.rows_read
         entry.rows_kept = len(kept)
@@ -195,12 +189,8 @@ def rematch_incidents(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
         settings.match_tolerance_m)
     matches = pd.DataFrame({"incident_id": stored["incident_id"].astype(object),
                             "segment_id": segment_ids, "match_distance_m": distance_m})
-    con.register("incident_matches", matches)
-    try:
-        with transaction(con):
-            con.execute(
-                "UPDATE incidents SET segment_id = m.segment_id, match_distance_m = m.match_distance_m "
-                "FROM incident_matches m WHERE incidents.incident_id = m.incident_id")
-    finally:
-        con.unregister("incident_matches")
+    with frame_registered(con, "incident_matches", matches), transaction(con):
+        con.execute(
+            "UPDATE incidents SET segment_id = m.segment_id, match_distance_m = m.match_distance_m "
+            "FROM incident_matches m WHERE incidents.incident_id = m.incident_id")
     return int(pd.notna(segment_ids).sum())
