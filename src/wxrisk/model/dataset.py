@@ -21,7 +21,7 @@ segment or not, with the features of the nearest segment at its hour (`incident_
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import duckdb
@@ -78,11 +78,15 @@ class DatabaseFeatures:
 
     def frame(self, start: datetime, end: datetime, segments: Collection[str] | None = None) -> pd.DataFrame:
         """Analysis features of `[start, end)` for `segments` (None: every segment with weather)."""
-        from wxrisk.features import build_features
+        from wxrisk.features import feature_window, tile_features
 
-        features = build_features(self.con, start, end, weather_kind="analysis", settings=self.settings,
-                                  segments=segments)
-        return normalise_keys(features)
+        window = feature_window(self.con, self.settings, start, end, weather_kind="analysis")
+        if segments is not None:
+            keep = window.segments["segment_id"].isin(pd.Index(list(segments), dtype=object)).to_numpy()
+            window = replace(window, segments=window.segments.loc[keep].reset_index(drop=True))
+        if window.segments.empty:
+            return pd.DataFrame(columns=["segment_id", "valid_time"])
+        return normalise_keys(tile_features(self.con, window).frame)
 
 
 @dataclass

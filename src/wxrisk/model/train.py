@@ -54,6 +54,7 @@ from wxrisk.model.registry import (
 LABEL_DEFINITION = ("risk: 1 when at least one incident matched to the segment occurred in the hour ending at "
                     "valid_time (valid_time - 1 h <= occurred_at < valid_time), else 0; ice_risk: the same for "
                     "incidents on an icy, frosty, snowy or slushy surface or in snow or freezing-rain weather")
+FinalFit = Callable[[Learner, pd.DataFrame, Callable[[str], None]], object]
 MIN_ICE_INCIDENTS = 10  # fewer ice/snow incidents in the history: no share model, ice_risk stays empty
 MIN_POSITIVES_TO_JUDGE = 20  # a validated winter with fewer positives is shown but not judged on its own
 
@@ -368,11 +369,13 @@ def promotion_decision(settings: Settings, rows: pd.DataFrame, ours: pd.Series, 
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datetime | None = None,
                 promote: bool = False, progress: Callable[[str], None] = print, seed: int = 7,
                 features_frame: pd.DataFrame | None = None, specs: Sequence[FeatureSpec] | None = None,
-                config: TrainConfig | None = None) -> TrainReport:
+                config: TrainConfig | None = None, fit: FinalFit | None = None) -> TrainReport:
     """Train a version on analysis hours before `until` and register it; the champion changes only
     with `promote` (see `promotion_decision`).
 
-    `features_frame` replaces `wxrisk.features` (tests, notebooks); `specs` defaults to FEATURE_SPECS.
+    `features_frame` replaces `wxrisk.features` (tests, notebooks); `specs` defaults to FEATURE_SPECS;
+    `fit(learner, rows, progress)` grows the final risk trees (default: here; or on a Dask cluster,
+    `wxrisk.distributed.fit_booster_on_dask` bound to a client). The fold models always grow here.
     """
     if specs is None:
         from wxrisk.features import FEATURE_SPECS as specs
@@ -446,7 +449,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
              + (f", ice share {share.learner.rounds} rounds" if share else ""))
     all_periods = tuple(sorted(periods.names))
     final_risk = risk.learner.for_winters(all_periods)
-    boosters = {"model": final_risk.fit(rows), "share": share.learner.fit(
+    boosters = {"model": fit(final_risk, rows, progress) if fit else final_risk.fit(rows), "share": share.learner.fit(
         sample.incidents.assign(ice=sample.incidents["ice"].astype("int8"), weight=1.0)) if share else None,
         "yardstick": yard_any.fit(rows),
         "yardstick_ice": yard_ice.fit(rows) if rows["ice_label"].sum() >= MIN_ICE_INCIDENTS else None}
