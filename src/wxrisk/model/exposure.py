@@ -28,7 +28,7 @@ def hour_of_week(valid_time, timezone: str) -> np.ndarray:
     """Local hour of the week (Monday 00-01 = 0) of the hour ending at each naive-UTC `valid_time`."""
     began = pd.DatetimeIndex(pd.to_datetime(np.asarray(valid_time))) - pd.Timedelta(hours=1)
     local = began.tz_localize("UTC").tz_convert(timezone)
-    return (local.dayofweek * 24 + local.hour).to_numpy(dtype=np.int64)
+    return (local.day_of_week * 24 + local.hour).to_numpy(dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,12 @@ class LoadedModel:
         return [s.name for s in self.specs]
 
     @property
+    def input_specs(self) -> list[FeatureSpec]:
+        """Every input some model of the version uses (segment trees, region rate, share), in catalog order."""
+        used = set(self.feature_names) | set(self.meta.get("region", {}).get("features", [])) | set(self.share_features)
+        return [s for s in specs_from_json(self.meta.get("inputs", self.meta["features"])) if s.name in used]
+
+    @property
     def share_features(self) -> list[str]:
         return list(self.meta.get("share", {}).get("features", []))
 

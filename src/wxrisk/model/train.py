@@ -171,7 +171,8 @@ def assign_periods(sample: Sample) -> tuple[Sample, Periods]:
     def halves(frame: pd.DataFrame) -> pd.DataFrame:
         return frame.assign(winter=periods.of(frame["valid_time"]))
 
-    return replace(sample, rows=halves(sample.rows), incidents=halves(sample.incidents)), periods
+    hours = sample.hours.assign(winter=periods.of(pd.Series(sample.hours.index)))
+    return replace(sample, rows=halves(sample.rows), incidents=halves(sample.incidents), hours=hours), periods
 
 
 # --- calibration --------------------------------------------------------------------------------
@@ -461,6 +462,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
     boosters["region"] = region.booster
     meta = _meta(con, settings, sample, periods, folds, risk, share, varying, config, seed, hours, metrics, table,
                  promoted, reason)
+    meta["inputs"] = specs_to_json(specs)
     meta["region"] = {"features": uniform, "profile": region.profile.to_json(), "segment_scale": scales[all_periods],
                       "rounds": region.learner.rounds if region.learner else 0,
                       "num_leaves": region.learner.params["num_leaves"] if region.learner else 0}
