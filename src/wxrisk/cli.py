@@ -314,9 +314,12 @@ def evaluate(
         help="a scenario world's truth.parquet: also report skill against its known hazard")] = None,
     published: Annotated[bool, typer.Option(
         help="verify the published boards' risk instead of the model on analysis weather")] = False,
+    out: Annotated[Path | None, typer.Option(help="also write every figure to this JSON file")] = None,
     db: DbOption = None,
 ) -> None:
     """Verification of a past period: ours beside the plain yardstick, the historical average and the rule."""
+    import json
+
     from wxrisk.model.evaluate import evaluate_period
 
     settings = _settings(db)
@@ -324,6 +327,8 @@ def evaluate(
         report = evaluate_period(con, settings, _time(start), _time(end), model=model, truth=truth,
                                  published=published, progress=_say)
     typer.echo(report.table)
+    if out is not None:
+        out.write_text(json.dumps(report.to_json(), indent=1, default=float), encoding="utf-8")
 
 
 @app.command()

@@ -44,15 +44,12 @@ FEATURE_SPECS: list[FeatureSpec] = [
     FeatureSpec("vis_m", "m", -1, "能见度", "visibility", 0),
     FeatureSpec("solar_elev_deg", "°", 0, "太阳高度角", "solar elevation", 0),
     FeatureSpec("dark", "", 0, "夜间", "darkness", None),
-    # calendar
+    # calendar (day counters to the Spring Festival and holidays are computed but not model inputs:
+    # with a few winters they name the days of past storms and the trees learn those, not traffic;
+    # the traffic they stand for is `travel_rush_factor`)
     FeatureSpec("hour_local", "", 0, "时段", "hour of day", 0),
     FeatureSpec("dow_local", "", 0, "星期", "day of week", 0),
-    FeatureSpec("days_to_spring_festival", "d", 0, "距春节", "days to Spring Festival", 0),
-    FeatureSpec("days_from_spring_festival", "d", 0, "春节后", "days after Spring Festival", 0),
-    FeatureSpec("travel_rush_day", "d", 0, "春运第几天(相对春节)", "travel-rush day", 0),
     FeatureSpec("is_holiday", "", 0, "法定节假日", "official holiday", None),
-    FeatureSpec("days_to_holiday", "d", 0, "距节假日", "days to holiday", 0),
-    FeatureSpec("days_from_holiday", "d", 0, "节假日后", "days after holiday", 0),
     # exposure
     FeatureSpec("travel_rush_factor", "×", +1, "春运车流", "travel-rush traffic"),
     FeatureSpec("traffic_vph", "veh/h", +1, "车流量", "traffic", 0),

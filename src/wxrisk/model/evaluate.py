@@ -60,6 +60,15 @@ class EvaluationReport:
     def __str__(self) -> str:
         return self.table
 
+    def to_json(self) -> dict:
+        """Every figure of the report, for scripts and tests (`wxrisk evaluate --out FILE.json`)."""
+        region = self.region.reset_index().to_dict(orient="records")
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "source": self.source,
+                "model_version": self.model_version,
+                "segment_hours": {view: [m.as_dict() for m in rows] for view, rows in self.segment_metrics.items()},
+                "region_hours": {"scores": region, **self.region.attrs},
+                "hazard": {view: [h.as_dict() for h in rows] for view, rows in self.hazard.items()}}
+
 
 @dataclass
 class _Scored:

@@ -3,8 +3,8 @@
 `rolling_folds` makes the folds; `select` grows each candidate's trees once per fold (until PATIENCE
 rounds bring no better validation score; later rounds count as no better), reads the
 validation score of every round from LightGBM, and picks the candidate and number of rounds
-with the best mean over folds (the fewest rounds within SELECTION_TOLERANCE of the best, so
-noise does not buy trees). The chosen fold models give out-of-fold margins for calibration
+with the best mean over folds (the fewest rounds with 98 % of the best gain over the first
+round, so noise does not buy trees). The chosen fold models give out-of-fold margins for calibration
 and evaluation; the final model is refit on every winter with the chosen settings.
 """
 
@@ -20,7 +20,7 @@ import pandas as pd
 from wxrisk.config import WxriskError
 from wxrisk.model.dataset import winter_name
 
-SELECTION_TOLERANCE = 0.02  # a round within 2 % of the best mean score counts as best
+SELECTION_TOLERANCE = 0.02  # a round with 98 % of the best gain over the first round counts as best
 CHECK_EVERY = 5  # rounds are chosen among multiples of this
 PATIENCE = 40  # a fold stops growing after this many rounds without a better validation score
 
@@ -168,11 +168,12 @@ class Selection:
 
 
 def pick_rounds(mean_scores: np.ndarray) -> int:
-    """The fewest rounds (a multiple of CHECK_EVERY) scoring within SELECTION_TOLERANCE of the best."""
+    """The fewest rounds (a multiple of CHECK_EVERY) that gain at least 1 - SELECTION_TOLERANCE of the
+    best gain over the first round."""
     checked = np.arange(CHECK_EVERY, len(mean_scores) + 1, CHECK_EVERY)
     scores = mean_scores[checked - 1]
-    best = float(np.nanmax(scores))
-    good_enough = scores >= best - SELECTION_TOLERANCE * abs(best)
+    best, start = float(np.nanmax(scores)), float(mean_scores[0])
+    good_enough = scores >= best - SELECTION_TOLERANCE * max(best - start, 0.0)
     return int(checked[np.flatnonzero(good_enough)[0]])
 
 

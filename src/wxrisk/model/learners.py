@@ -47,7 +47,7 @@ SHARE_RAISING = frozenset({
 RAW_INPUTS = (
     "t2m_c", "d2m_c", "skt_c", "precip_mm_1h", "snow_mm_1h", "phase_code", "wind_ms", "vis_m",
     "bridge", "tunnel", "is_ramp", "grade_pct", "curvature_deg_per_km", "elevation_m", "maxspeed_kmh", "lanes",
-    "hour_local", "dow_local", "days_to_spring_festival", "days_from_spring_festival", "is_holiday",
+    "hour_local", "dow_local", "is_holiday",
 )
 
 
@@ -68,7 +68,7 @@ def tree_params(learning_rate: float, leaves: int, min_data_in_leaf: int, lambda
 def risk_candidates(specs: Sequence[FeatureSpec], params: dict, offset_for) -> list[Learner]:
     """Risk learners over every feature of `specs`, one per leaf count of RISK_LEAVES."""
     return [Learner("risk", tuple(s.name for s in specs), tuple(int(s.monotone) for s in specs), "label",
-                    {**params, "num_leaves": leaves}, "average_precision", offset_for=offset_for)
+                    {**params, "num_leaves": leaves}, "binary_logloss", offset_for=offset_for)
             for leaves in RISK_LEAVES]
 
 

@@ -12,7 +12,10 @@ between segments (road, history, local weather) spread that rate over the networ
 
 `c` puts the region's rate on the scale of one segment (the network's share of the region's
 incidents per segment). An input is region-uniform when at least UNIFORM_SHARE of its variance
-over the sample lies between hours rather than between segments within an hour.
+over the sample lies between hours rather than between segments within an hour. When the weather
+itself is region-uniform the region rate takes every input at least MOSTLY_HOURLY_SHARE hourly
+(`region_inputs`); otherwise it is the hour-of-week profile alone. The local clock (`CLOCK`) is
+always on the region side.
 """
 
 from __future__ import annotations
@@ -28,13 +31,18 @@ from wxrisk.model.exposure import WeekProfile
 from wxrisk.model.folds import Learner, Selection
 
 UNIFORM_SHARE = 0.95  # share of an input's variance between hours that makes it region-uniform
+MOSTLY_HOURLY_SHARE = 0.15  # in a region that shares its weather, inputs this hourly also go to the region rate
+CLOCK = ("hour_local", "dow_local")  # always on the region side: the hour-of-week profile or the region rate
+SHARED_WEATHER = ("t2m_c", "precip_mm_1h")  # either one region-uniform: the segments share their weather
 REGION_LEAVES = (3, 7)
 REGION_MIN_HOURS_IN_LEAF = 50  # a region leaf holds at least this many hours [h]
 
 
-def uniform_features(hours: pd.DataFrame, names: Sequence[str]) -> list[str]:
-    """The inputs whose variance lies mostly between hours (`hours`: per-hour means and `__var`)."""
-    uniform = []
+def between_hour_share(hours: pd.DataFrame, names: Sequence[str]) -> dict[str, float]:
+    """Per input, the share of its variance that lies between hours rather than between segments within
+    an hour (`hours`: per-hour means and `<name>__var` over the drawn segments); inputs unknown or
+    constant everywhere are left out."""
+    shares = {}
     for name in names:
         if name not in hours or f"{name}__var" not in hours:
             continue
@@ -43,9 +51,26 @@ def uniform_features(hours: pd.DataFrame, names: Sequence[str]) -> list[str]:
         if known.sum() < 2:
             continue
         between, inside = float(np.var(means[known])), float(np.mean(within[known]))
-        if between > 0 and between / (between + inside) >= UNIFORM_SHARE:
-            uniform.append(name)
-    return uniform
+        if between > 0:
+            shares[name] = between / (between + inside)
+    return shares
+
+
+def region_inputs(shares: dict[str, float], progress) -> list[str]:
+    """The region rate's inputs: when the segments share their weather (a region-uniform
+    SHARED_WEATHER input), every input at least MOSTLY_HOURLY_SHARE hourly (the segment trees would
+    learn their hourly part from far fewer incidents); else none.
+
+    Where the weather differs between segments, a region-wide rate on the calendar alone would
+    credit the calendar with the storms (the demo world's icing episodes fall in the travel rush),
+    so the region rate is then the hour-of-week profile and the trees learn calendar and weather
+    together.
+    """
+    if any(shares.get(name, 0.0) >= UNIFORM_SHARE for name in SHARED_WEATHER):
+        return [name for name, share in shares.items() if share >= MOSTLY_HOURLY_SHARE]
+    progress("region rate: the weather differs between segments, so the hour-of-week profile alone "
+             "(the segment trees learn calendar and weather together)")
+    return []
 
 
 def region_candidates(uniform: Sequence[str], specs: Sequence[FeatureSpec], params: dict,

@@ -77,7 +77,7 @@ class LoadedModel:
 
     @property
     def share_features(self) -> list[str]:
-        return list(self.meta.get("share", {}).get("features", []))
+        return list((self.meta.get("share") or {}).get("features", []))
 
     def region_log_rate(self, frame: pd.DataFrame) -> np.ndarray:
         """ln E[incidents in the region in the hour] + the segment scale, per row (`wxrisk.model.region`)."""

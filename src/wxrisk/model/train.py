@@ -41,7 +41,15 @@ from wxrisk.model.exposure import WeekCounts, WeekProfile
 from wxrisk.model.folds import Fold, Learner, Selection, out_of_fold_margins, select
 from wxrisk.model.learners import risk_candidates, share_candidates, tree_params, undo_thinning, yardstick
 from wxrisk.model.metrics import Metrics, metrics_table, score_metrics
-from wxrisk.model.region import RegionRate, fold_rates, region_candidates, segment_scale, uniform_features
+from wxrisk.model.region import (
+    CLOCK,
+    RegionRate,
+    between_hour_share,
+    fold_rates,
+    region_candidates,
+    region_inputs,
+    segment_scale,
+)
 from wxrisk.model.registry import (
     champion_version,
     feature_list_version,
@@ -221,7 +229,7 @@ def fit_region(sample: Sample, periods: Periods, folds: list[Fold], specs: Seque
     """The region's hourly rate for each fold's training periods and for all periods (refit)."""
     everything = tuple(sorted(periods.names))
     if not uniform:
-        progress("region rate: no input is the same on every segment; the hour-of-week profile alone")
+        progress("region rate: the hour-of-week profile alone")
         return {p: RegionRate(None, None, profile_for(p)) for p in {everything, *(f.train_winters for f in folds)}}
     hours_frame = sample.hours.rename_axis("valid_time").reset_index()
     progress(f"region rate: {len(hours_frame)} hours, {int(hours_frame['incidents'].sum())} incidents of the region; "
@@ -404,7 +412,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
              f"{periods.how}: {'; '.join(_fold_words(f, periods) for f in folds)}")
 
     profile_for = profile_factory(sample, hours, settings.timezone, names, periods)
-    uniform = uniform_features(sample.hours, names)
+    uniform = region_inputs(between_hour_share(sample.hours, names), progress)
     rates = fit_region(sample, periods, folds, specs, uniform, params, config, profile_for, progress)
     scales = {chosen: segment_scale(rate, rows.loc[rows["winter"].isin(chosen)]) for chosen, rate in rates.items()}
 
@@ -412,7 +420,7 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
         rate, scale = rates[chosen], scales[chosen]
         return lambda frame: rate.log_rate(frame) + scale
 
-    varying = [s for s in specs if s.name not in uniform]
+    varying = [s for s in specs if s.name not in uniform and s.name not in CLOCK]
     risk = select(risk_candidates(varying, params, risk_offset_for), rows, folds, config.rounds_max, progress)
     risk_margin = out_of_fold_margins(risk, rows)
     weight = rows["weight"].to_numpy()
