@@ -1,16 +1,19 @@
-"""Build the board of a run: stretches, their measures and the dispatch plan, written whole."""
+"""Build the board of a run: stretches, their measures, the priority list and dispatch, written whole."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from wxrisk.board.dispatch import plan_dispatch
 from wxrisk.board.measures import assign_measures, load_playbook
+from wxrisk.board.priority import prioritise
 from wxrisk.board.stretches import build_stretches
-from wxrisk.board.tiers import condition_flags, load_rules
+from wxrisk.board.tiers import tier_cuts, weather_risk
 from wxrisk.config import Settings, WxriskError
+from wxrisk.levels import TIERS
 from wxrisk.store.db import transaction
 
 BOARD_TABLES = ("stretches", "stretch_measures", "dispatch")
@@ -29,48 +32,56 @@ def _insert(con, table: str, run_id: str, frame: pd.DataFrame, columns: list[str
         con.unregister("board_rows")
 
 
-def _rule_paths(settings: Settings) -> tuple[Path | None, Path | None]:
-    """Board rule files from `settings.extra` (`board_rules`, `playbook`), else the packaged ones."""
-    rules, playbook = settings.extra.get("board_rules"), settings.extra.get("playbook")
-    return (Path(rules) if rules else None), (Path(playbook) if playbook else None)
+def _playbook_path(settings: Settings) -> Path | None:
+    """The playbook file the settings name (`settings.playbook`, or `extra["playbook"]`), else None."""
+    named = getattr(settings, "playbook", None) or settings.extra.get("playbook")
+    return Path(named) if named else None
 
 
-def build_board(con, settings: Settings, run_id: str, features_df: pd.DataFrame | None = None) -> dict:
-    """Write the `stretches`, `stretch_measures` and `dispatch` rows of run `run_id`.
+def tier_summary(frame: pd.DataFrame, rules: dict) -> dict:
+    """Segment-hours per tier, the weather risk each tier starts at, and red's share of the tiered."""
+    counts = pd.Series(pd.Categorical(frame["tier"], categories=TIERS)).value_counts().reindex(TIERS)
+    tiered = int(counts.iloc[1:].sum())
+    return {
+        "segment_hours_by_tier": {tier: int(n) for tier, n in counts.items()},
+        "tier_cuts": {tier: round(cut, 6) for tier, cut in tier_cuts(weather_risk(frame), rules).items()},
+        "red_share_of_tiered": counts["red"] / tiered if tiered else 0.0,
+    }
 
-    Reads the run's `risk` rows (tiers assigned), `segments` and `teams`; `features_df` (the run's
-    feature table) names the weather conditions of each stretch. Earlier rows of the run are
-    replaced in one transaction. Returns a summary: counts by tier, measures, dispatch figures and
-    the tier rules skipped for lack of inputs.
+
+def build_board(con, settings: Settings, run_id: str, scored) -> dict:
+    """Write the `stretches` (in priority order), `stretch_measures` and `dispatch` rows of run `run_id`.
+
+    scored : the run's scored segment-hours in memory (`wxrisk.scored.ScoredRun`: `frame` with
+             tiers, warnings and conditions; `rules`, the board rules the tiers were assigned with).
+    Reads only `runs`, `segments` and `teams`; earlier rows of the run are replaced in one
+    transaction. Returns a summary: tiers, stretches, measures, red cars needed, dispatch figures.
     """
     run = con.execute("SELECT start_time FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if run is None:
         raise WxriskError(f"run {run_id}: no such run")
-    rules_path, playbook_path = _rule_paths(settings)
-    rules, book = load_rules(rules_path), load_playbook(playbook_path)
-    risk = con.execute(
-        "SELECT segment_id, valid_time, risk, tier, top_drivers, top_drivers_en FROM risk WHERE run_id = ?", [run_id]
-    ).df()
-    segments = con.execute(
-        "SELECT * FROM segments WHERE segment_id IN (SELECT segment_id FROM risk WHERE run_id = ?)", [run_id]
-    ).df()
+    rules, book = scored.rules, load_playbook(_playbook_path(settings))
+    segments = con.execute("SELECT * FROM segments").df()
     teams = con.execute("SELECT team_id, name, province, lon, lat, cars FROM teams ORDER BY team_id").df()
 
-    flags = condition_flags(features_df, rules)
-    stretches = build_stretches(risk, segments, rules, flags, tz=settings.timezone)
+    stretches = build_stretches(scored.frame, segments, rules, tz=settings.timezone)
     measures = assign_measures(stretches, book, tz=settings.timezone)
-    dispatch, stats = plan_dispatch(stretches, measures, teams, run[0], rules)
+    ranked = prioritise(stretches, measures, run[0], rules)
+    dispatch, stats = plan_dispatch(ranked, measures, teams, run[0], rules)
 
     with transaction(con):
         for table in BOARD_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-        _insert(con, "stretches", run_id, stretches, list(stretches.columns))
+        _insert(con, "stretches", run_id, ranked, list(ranked.columns))
         _insert(con, "stretch_measures", run_id, measures, [c for c in measures.columns if c != "police"])
         _insert(con, "dispatch", run_id, dispatch, list(dispatch.columns))
+    red = ranked["tier"].eq("red").to_numpy()
     return {
         "run_id": run_id,
-        "stretches": len(stretches),
-        "stretches_by_tier": stretches["tier"].value_counts().to_dict(),
+        **tier_summary(scored.frame, rules),
+        "stretches": len(ranked),
+        "stretches_by_tier": ranked["tier"].value_counts().to_dict(),
+        "red_cars_needed": int(np.sum(red) * int(rules["dispatch"]["cars_needed"]["red"])),
         "measures": len(measures),
         "teams": len(teams),
         **stats,
