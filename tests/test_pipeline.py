@@ -11,6 +11,7 @@ import pytest
 from wxrisk.config import WxriskError
 from wxrisk.pipeline import (
     WeatherChoice,
+    _write_risk,
     choose_weather,
     missing_inputs_of,
     normal_hourly_risk,
@@ -78,3 +79,19 @@ def test_missing_inputs_name_absent_weather_and_a_stale_forecast():
 def test_normal_risk_is_the_yearly_record_spread_over_the_hours():
     features = pd.DataFrame({"hist_rate_per_year": [8.766, np.nan]})
     np.testing.assert_allclose(normal_hourly_risk(features), [0.001, np.nan])
+
+
+def _scored(ice: bool) -> pd.DataFrame:
+    frame = pd.DataFrame({"segment_id": ["s1", "s2"], "valid_time": [datetime(2024, 2, 1, 22)] * 2,
+                          "risk": [0.01, 0.02], "tier": ["none", "blue"], "top_drivers": [None, "冻雨"],
+                          "top_drivers_en": [None, "freezing rain"]})
+    return frame.assign(ice_risk=[0.004, 0.015]) if ice else frame
+
+
+def test_risk_rows_carry_ice_risk_when_the_model_gives_it_else_null(tmp_path):
+    con = connect(tmp_path / "w.duckdb")
+    _write_risk(con, "with-ice", _scored(ice=True))
+    _write_risk(con, "without", _scored(ice=False))
+    rows = con.execute("SELECT run_id, segment_id, ice_risk FROM risk ORDER BY run_id, segment_id").fetchall()
+    assert rows == [("with-ice", "s1", 0.004), ("with-ice", "s2", 0.015), ("without", "s1", None),
+                    ("without", "s2", None)]

@@ -107,7 +107,7 @@ def import_roads(path: Path, db: DbOption = None) -> None:
 @import_app.command("incidents")
 def import_incidents(
     path: Path,
-    preset: Annotated[str, typer.Option(help="generic or stats19")] = "generic",
+    preset: Annotated[str, typer.Option(help="generic, stats19 or stats19-decoded")] = "generic",
     mapping: Annotated[Path | None, typer.Option(help="YAML mapping for any other export")] = None,
     tz: Annotated[str | None, typer.Option(help="time zone of local times in the file")] = None,
     db: DbOption = None,

@@ -89,15 +89,20 @@ def _start_run(con, run_id: str, start: datetime, hours: int, weather: WeatherCh
         )
 
 
+RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
+
+
 def _write_risk(con, run_id: str, scored: pd.DataFrame) -> None:
-    rows = scored.assign(run_id=run_id)[
-        ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en"]
-    ]
+    """The run's risk rows; `ice_risk` is NULL when the model gives none."""
+    rows = scored.assign(run_id=run_id)
+    if "ice_risk" not in rows:
+        rows["ice_risk"] = np.nan
+    rows = rows[RISK_COLUMNS]
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
         con.register("scored_rows", rows)
         try:
-            con.execute("INSERT INTO risk SELECT * FROM scored_rows")
+            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
         finally:
             con.unregister("scored_rows")
 

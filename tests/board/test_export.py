@@ -85,6 +85,8 @@ def test_risk_export_follows_the_contract(snapshot, world, tmp_path):
         out = export_risk(snapshot, tmp_path / f"risk.{suffix}")
         rows = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert rows.columns.tolist() == RISK_COLUMNS
+        assert RISK_COLUMNS[-2:] == ["top_drivers", "ice_risk"]
+        assert rows["ice_risk"].isna().all(), "no ice model in this world: NULL, never a made-up number"
         assert len(rows) == len(world["risk"])
         assert rows["valid_time"].iloc[0] == "2024-02-01T16:00:00Z"
         assert set(rows["tier"]) <= {"none", "blue", "yellow", "orange", "red"}

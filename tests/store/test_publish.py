@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import duckdb
 import pytest
 
 from wxrisk.config import Settings, WxriskError
@@ -16,8 +17,8 @@ def _add_run(con, run_id: str, risk: float) -> None:
         "INSERT INTO runs (run_id, created_at, start_time, hours, status) VALUES (?, now(), TIMESTAMP '2024-02-01 21:00', 1, 'complete')",
         [run_id],
     )
-    con.execute("INSERT INTO risk VALUES (?, 's1', TIMESTAMP '2024-02-01 21:00', ?, 'red', '冻雨', 'freezing rain')",
-                [run_id, risk])
+    con.execute("INSERT INTO risk VALUES (?, 's1', TIMESTAMP '2024-02-01 21:00', ?, 'red', '冻雨', 'freezing rain', ?)",
+                [run_id, risk, risk / 2])
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_publish_copies_only_that_run_and_becomes_current(settings):
     path = publish_run(con, settings, "r2")
     assert current_board_path(settings) == path
     board = open_board(path)
-    assert board.execute("SELECT run_id, risk FROM risk").fetchall() == [("r2", 0.2)]
+    assert board.execute("SELECT run_id, risk, ice_risk FROM risk").fetchall() == [("r2", 0.2, 0.1)]
     assert board.execute("SELECT run_id FROM published").fetchone()[0] == "r2"
 
 
@@ -53,3 +54,14 @@ def test_a_failed_publication_leaves_the_last_board(settings):
     assert current_board_path(settings) == good
     assert open_board(good).execute("SELECT count(*) FROM risk").fetchone()[0] == 1
     assert not list(settings.boards_dir.glob(".*tmp*")), "the half-written snapshot is removed"
+
+
+def test_a_database_older_than_ice_risk_gains_the_column(tmp_path):
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    con.execute("CREATE TABLE risk (run_id TEXT NOT NULL, segment_id TEXT NOT NULL, valid_time TIMESTAMP NOT NULL, "
+                "risk DOUBLE NOT NULL, tier TEXT NOT NULL, top_drivers TEXT, top_drivers_en TEXT)")
+    con.execute("INSERT INTO risk VALUES ('r', 's1', TIMESTAMP '2024-02-01 21:00', 0.1, 'red', NULL, NULL)")
+    con.close()
+    with connect(old) as con:
+        assert con.execute("SELECT risk, ice_risk FROM risk").fetchall() == [(0.1, None)]

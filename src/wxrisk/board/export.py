@@ -382,7 +382,7 @@ def _write_pdf(board: Board, out: Path, lang: str, tz: str) -> None:
 # --- risk rows (CONTRACT section 4) -------------------------------------------------------------
 
 RISK_COLUMNS = ["segment_id", "road_ref", "name", "km_from", "km_to", "lon", "lat", "valid_time", "risk", "tier",
-                "top_drivers"]
+                "top_drivers", "ice_risk"]
 
 
 def export_risk(board_db_path: str | Path, out: str | Path, lang: str = "zh") -> Path:
@@ -393,7 +393,8 @@ def export_risk(board_db_path: str | Path, out: str | Path, lang: str = "zh") ->
         raise WxriskError(f"{out}: the risk export is .csv or .parquet")
     board = read_board(board_db_path)
     drivers = "top_drivers" if lang == "zh" else "top_drivers_en"
-    risk = board.risk[["segment_id", "valid_time", "risk", "tier", drivers]].rename(columns={drivers: "top_drivers"})
+    risk = board.risk.reindex(columns=["segment_id", "valid_time", "risk", "tier", drivers, "ice_risk"])
+    risk = risk.rename(columns={drivers: "top_drivers"}).astype({"ice_risk": "float64"})  # older snapshots: NULL
     segments = board.segments[["segment_id", "road_ref", "name", "km_from", "km_to", "lon", "lat"]]
     rows = risk.merge(segments, on="segment_id", how="left").sort_values(["segment_id", "valid_time"])
     rows["valid_time"] = pd.to_datetime(rows["valid_time"]).dt.strftime("%Y-%m-%dT%H:%M:%SZ")

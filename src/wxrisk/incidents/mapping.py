@@ -37,7 +37,7 @@ VOCABULARY = {
     "surface": ("dry", "wet", "snow", "ice", "frost", "slush", "flood", "unknown"),
     "weather": ("clear", "rain", "snow", "freezing_rain", "fog", "wind", "other"),
 }
-PRESETS = ("generic", "stats19")
+PRESETS = ("generic", "stats19", "stats19-decoded")
 
 
 @dataclass(frozen=True)

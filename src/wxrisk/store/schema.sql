@@ -116,5 +116,9 @@ CREATE TABLE IF NOT EXISTS risk (
     risk           DOUBLE NOT NULL,          -- calibrated P(at least one incident in the hour)
     tier           TEXT NOT NULL,            -- none | blue | yellow | orange | red
     top_drivers    TEXT,                     -- three main drivers, Chinese
-    top_drivers_en TEXT                      -- the same, English
+    top_drivers_en TEXT,                     -- the same, English
+    ice_risk       DOUBLE                    -- calibrated P(at least one ice/snow incident in the hour); NULL
+                                             -- when the model gives none
 );
+-- Databases made before ice_risk existed gain the column (NULL for their runs).
+ALTER TABLE risk ADD COLUMN IF NOT EXISTS ice_risk DOUBLE;
