@@ -109,11 +109,12 @@ def store_risk(db: str, plan: pipeline.RunPlan, scored) -> None:
 
 
 @task(**RETRYING)
-def build_board(db: str, plan: pipeline.RunPlan, features) -> dict:
+def build_board(db: str, plan: pipeline.RunPlan, scored) -> dict:
     from wxrisk.board.build import build_board as run
 
+    settings = load_settings(db)
     with connect(db) as con:
-        return run(con, load_settings(db), plan.run_id, features)
+        return run(con, settings, plan.run_id, pipeline.ScoredBoard(plan.run_id, scored, pipeline.board_rules(settings)))
 
 
 @task(**RETRYING)
@@ -170,8 +171,9 @@ def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion
         features = build_feature_table(db, plan)
         parts = [score_segment_hours.submit(db, plan, tile) for tile in pipeline.split_tiles(features, tiles)]
         scored = pd.concat([part.result() for part in parts], ignore_index=True)
+        scored = pipeline.tier_board(load_settings(db), scored)
         store_risk(db, plan, scored)
-        build_board(db, plan, features)
+        build_board(db, plan, scored)
     except Exception as exc:
         with connect(db) as con:
             pipeline.fail_run(con, plan, exc)

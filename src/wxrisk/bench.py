@@ -221,11 +221,11 @@ def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out:
             gc.collect()
             plan = pipeline.plan_run(con, settings, BENCH_START, hours)
         with _stage(report, memory, "prediction + tiers", len(features), progress=progress):
-            scored = pipeline.score_features(settings, plan, features)
+            scored = pipeline.tier_board(settings, pipeline.score_features(settings, plan, features))
         with _stage(report, memory, "risk written", len(scored), progress=progress):
             pipeline.store_risk(con, plan, scored)
         with _stage(report, memory, "stretches + dispatch", len(scored), progress=progress):
-            build_board(con, settings, plan.run_id, features)
+            build_board(con, settings, plan.run_id, pipeline.ScoredBoard(plan.run_id, scored, pipeline.board_rules(settings)))
         with _stage(report, memory, "publication", len(scored), progress=progress):
             pipeline.complete_run(con, settings, plan, features)
         con.close()

@@ -89,7 +89,8 @@ def _start_run(con, run_id: str, start: datetime, hours: int, weather: WeatherCh
         )
 
 
-RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
+RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk",
+                "icing_warning", "visibility_warning"]
 
 
 def _write_risk(con, run_id: str, scored: pd.DataFrame) -> None:
@@ -97,6 +98,9 @@ def _write_risk(con, run_id: str, scored: pd.DataFrame) -> None:
     rows = scored.assign(run_id=run_id)
     if "ice_risk" not in rows:
         rows["ice_risk"] = np.nan
+    for column in ("icing_warning", "visibility_warning"):
+        if column not in rows:
+            rows[column] = None
     rows = rows[RISK_COLUMNS]
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
@@ -172,15 +176,41 @@ def normal_hourly_risk(features: pd.DataFrame) -> np.ndarray:
     return features["hist_rate_per_year"].to_numpy(dtype="float64", na_value=np.nan) / HOURS_PER_YEAR
 
 
+@dataclass(frozen=True)
+class ScoredBoard:
+    """The scored segment-hours the board is built from, in memory (the layout of `build_board`)."""
+
+    run_id: str
+    frame: pd.DataFrame
+    rules: dict
+
+
+def board_rules(settings: Settings) -> dict:
+    from wxrisk.board.tiers import load_rules
+
+    return load_rules(settings.extra.get("board_rules"))
+
+
 def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) -> pd.DataFrame:
-    """Calibrated risk, drivers in words and tier per segment-hour."""
-    from wxrisk.board.tiers import assign_tiers
+    """Calibrated risk, drivers in words, warnings and weather conditions per segment-hour (any
+    tile of segments); the tiers come after, on the whole board (`tier_board`)."""
+    from wxrisk.board.tiers import segment_hour_signals
     from wxrisk.model.predict import predict_risk
     from wxrisk.model.registry import load_model
 
     scored = predict_risk(load_model(settings, plan.model_version), features)
     scored["baseline_risk"] = normal_hourly_risk(features)
-    scored["tier"] = assign_tiers(scored, features).to_numpy()
+    signals = segment_hour_signals(features, board_rules(settings))
+    for column in signals.columns:
+        scored[column] = signals[column].to_numpy() if signals[column].dtype == bool else signals[column].array
+    return scored
+
+
+def tier_board(settings: Settings, scored: pd.DataFrame) -> pd.DataFrame:
+    """The whole board's scored rows with their tier (the tiers rank the board's own distribution)."""
+    from wxrisk.board.tiers import assign_tiers
+
+    scored["tier"] = assign_tiers(scored, board_rules(settings))
     return scored
 
 
@@ -230,9 +260,10 @@ def score_run(
         progress(f"features: {plan.weather.kind} weather" + (f" issued {issued:%Y-%m-%d %H:%MZ}" if issued else ""))
         features = build_run_features(con, plan)
         progress(f"scoring {len(features):,} segment-hours with model {plan.model_version}")
-        store_risk(con, plan, score_features(settings, plan, features))
-        progress("board: stretches, measures, dispatch")
-        build_board(con, settings, plan.run_id, features)
+        scored = tier_board(settings, score_features(settings, plan, features))
+        store_risk(con, plan, scored)
+        progress("board: stretches, measures, priority, dispatch")
+        build_board(con, settings, plan.run_id, ScoredBoard(plan.run_id, scored, board_rules(settings)))
     except Exception as exc:
         fail_run(con, plan, exc)
         raise

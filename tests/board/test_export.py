@@ -15,6 +15,7 @@ from wxrisk.board.build import build_board
 from wxrisk.board.export import RISK_COLUMNS, SYNTHETIC_MARK, export_board, export_risk
 from wxrisk.board.stretches import k_stake
 from wxrisk.config import Settings, WxriskError
+from wxrisk.pipeline import ScoredBoard
 from wxrisk.store.publish import open_board, publish_run
 
 from .conftest import make_world
@@ -31,7 +32,7 @@ def world(tmp_path_factory):
 def snapshot(world):
     """The world's board, built and published as the app and exports read it."""
     settings = Settings(db_path=world["tmp_path"] / "board.duckdb", boards_dir=world["tmp_path"] / "boards")
-    build_board(world["con"], settings, world["run_id"], world["features"])
+    build_board(world["con"], settings, world["run_id"], world["scored"])
     return publish_run(world["con"], settings, world["run_id"])
 
 
@@ -46,19 +47,23 @@ def page_images(pdf, tmp_path) -> list[np.ndarray]:
 def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
     pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf")
     pages = page_images(pdf, tmp_path)
-    assert len(pages) >= 2  # 湖北 (G4) and 湖南 (G70)
+    assert len(pages) >= 3  # the priority list, then 湖北 (G4) and 湖南 (G70)
     for page in pages:
         ink = (page.min(axis=2) < 200).mean()
         assert ink > 0.01, f"page nearly blank ({ink:.2%} ink)"
-    first = pages[0].astype(int)
-    red = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] < 80)
-    assert red.sum() > 20  # the red-tier segments of the map (and the synthetic mark)
+    for page in pages[:2]:  # the red tier cell of the list; the red-tier segments of 湖北's map
+        rgb = page.astype(int)
+        red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+        assert red.sum() > 20
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+    text = "".join(text.split())  # table cells wrap their words
     with open_board(snapshot) as board:
         top_km = board.execute("SELECT km_from FROM stretches WHERE road_ref = 'G4' ORDER BY peak_risk DESC LIMIT 1"
                                ).fetchone()[0]
-    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", f"G4 {k_stake(top_km)}"):
+    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", f"G4{k_stake(top_km)}", "优先处置清单",
+                  "道路结冰预警"):
         assert words in text
+    assert text.index("优先处置清单") < text.index("路网风险图")  # the briefing opens with the priority list
 
 
 def test_pdf_in_english(snapshot, tmp_path):
@@ -69,9 +74,9 @@ def test_pdf_in_english(snapshot, tmp_path):
 
 def test_csv_and_excel_list_stretches_with_measures(snapshot, tmp_path):
     csv = pd.read_csv(export_board(snapshot, "csv", tmp_path / "board.csv"), encoding="utf-8-sig")
-    assert csv["线路"].tolist() == ["G4", "G70"]
-    assert csv["等级"].tolist() == ["红色", "红色"]
-    assert csv["措施"].str.contains("警车带道").all()
+    assert csv["优先序"].tolist() == [1, 2] and csv["线路"].tolist() == ["G4", "G70"]  # the priority list
+    assert csv["等级"].tolist()[0] == "红色" and csv["道路结冰预警"].tolist() == ["红色", "红色"]
+    assert csv["措施"].str.contains("必要时封闭道路").all()
     assert (csv["数据性质"] == SYNTHETIC_MARK).all()
     assert csv["开始"].str.endswith("+08:00").all()
     book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx"))
@@ -85,8 +90,9 @@ def test_risk_export_follows_the_contract(snapshot, world, tmp_path):
         out = export_risk(snapshot, tmp_path / f"risk.{suffix}")
         rows = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert rows.columns.tolist() == RISK_COLUMNS
-        assert RISK_COLUMNS[-2:] == ["top_drivers", "ice_risk"]
+        assert RISK_COLUMNS[-4:] == ["top_drivers", "ice_risk", "icing_warning", "visibility_warning"]
         assert rows["ice_risk"].isna().all(), "no ice model in this world: NULL, never a made-up number"
+        assert set(rows["icing_warning"]) == {"none", "yellow", "orange", "red"}
         assert len(rows) == len(world["risk"])
         assert rows["valid_time"].iloc[0] == "2024-02-01T16:00:00Z"
         assert set(rows["tier"]) <= {"none", "blue", "yellow", "orange", "red"}
@@ -103,7 +109,9 @@ def test_a_quiet_board_still_exports(tmp_path):
     quiet = make_world(tmp_path)
     quiet["con"].execute("UPDATE risk SET tier = 'none', risk = 0.001")
     settings = Settings(db_path=tmp_path / "board.duckdb", boards_dir=tmp_path / "boards")
-    assert build_board(quiet["con"], settings, quiet["run_id"], None)["stretches"] == 0
+    calm = quiet["scored"].frame.assign(risk=0.001, tier="none")
+    assert build_board(quiet["con"], settings, quiet["run_id"], ScoredBoard(quiet["run_id"], calm,
+                                                                            quiet["scored"].rules))["stretches"] == 0
     path = publish_run(quiet["con"], settings, quiet["run_id"])
     quiet["con"].close()
     csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv"), encoding="utf-8-sig")

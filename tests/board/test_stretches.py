@@ -144,7 +144,7 @@ def test_window_figures_peak_expected_incidents_and_k_stakes(g4):
     risk = cells(g4, {ids[3]: [2, 3], ids[4]: [3]})
     risk.loc[(risk["segment_id"] == ids[4]) & (risk["valid_time"] == T0 + timedelta(hours=3)), "risk"] = 0.3
     stretch = build_stretches(risk, g4, rules_with(gap_hours=0)).iloc[0]
-    assert stretch["peak_risk"] == 0.3
+    assert stretch["peak_risk"] == pytest.approx(0.3)
     assert stretch["peak_time"] == T0 + timedelta(hours=3)
     # sum over both segments and both hours: 0.05 + 0.05 + 0.3 + 0.001 (segment 4 at hour 2)
     assert stretch["expected_incidents"] == pytest.approx(0.401)
@@ -184,3 +184,90 @@ def test_every_risky_cell_lies_in_a_stretch(grid, gap_km, gap_hours):
                            & (stretches["onset"] <= when) & (stretches["end_time"] >= when)]
         assert len(inside) >= 1
     assert (stretches["expected_incidents"] > 0).all()
+
+
+def brute_force_stretches(grid: np.ndarray, gap_km: float, gap_hours: int) -> set[frozenset]:
+    """Stretches of one road of 1-km segments by the definition, pairwise: cells (segment, hour)."""
+    cells_ = [tuple(c) for c in np.argwhere(grid)]
+    runs = []  # (hour, lo, hi, cells) per hour, merged along the road
+    for h in sorted({c[1] for c in cells_}):
+        for i in sorted(c[0] for c in cells_ if c[1] == h):
+            if runs and runs[-1][0] == h and i - runs[-1][2] <= gap_km:
+                runs[-1] = (h, runs[-1][1], i + 1, runs[-1][3] | {(i, h)})
+            else:
+                runs.append((h, i, i + 1, {(i, h)}))
+    parent = list(range(len(runs)))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for a, (ha, loa, hia, _) in enumerate(runs):
+        for b, (hb, lob, hib, _) in enumerate(runs):
+            if 0 < hb - ha <= gap_hours + 1 and lob - hia <= gap_km and loa - hib <= gap_km:
+                parent[find(a)] = find(b)
+    groups: dict[int, set] = {}
+    for n, run in enumerate(runs):
+        groups.setdefault(find(n), set()).update(run[3])
+    return {frozenset(g) for g in groups.values()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(grid=arrays(bool, (10, 9)), gap_km=st.sampled_from([0.0, 1.0, 2.0]), gap_hours=st.integers(0, 2))
+def test_connected_runs_match_the_pairwise_definition(grid, gap_km, gap_hours):
+    from wxrisk.board.stretches import connected, hour_links, spatial_runs
+
+    cols, rows = np.nonzero(grid.transpose())
+    route = np.zeros(len(rows), dtype=int)
+    run = spatial_runs(cols, route, rows.astype(float), rows + 1.0, gap_km)
+    starts = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]) if len(run) else np.zeros(0, dtype=int)
+    run_hi = np.maximum.reduceat(rows + 1.0, starts) if len(run) else np.zeros(0)
+    a, b = hour_links(route[starts], cols[starts], rows[starts].astype(float), run_hi, gap_km, gap_hours)
+    labels = connected(len(starts), a, b)[run] if len(run) else np.zeros(0, dtype=int)
+    found: dict[int, set] = {}
+    for label, i, h in zip(labels, rows, cols, strict=True):
+        found.setdefault(int(label), set()).add((int(i), int(h)))
+    assert {frozenset(g) for g in found.values()} == brute_force_stretches(grid, gap_km, gap_hours)
+
+
+def test_a_stretch_falling_below_its_tier_for_hours_becomes_two_entries(g4):
+    """Two freezing-rain waves on one stretch, blue for 8 h between them: two entries, each with its
+    own onset, peak, end, tier and measure start times."""
+    ids = g4["segment_id"].tolist()
+    hours = 30
+    rows = []
+    for sid in ids[2:6]:
+        for h in range(hours):
+            tier, risk = ("red", 0.05) if 3 <= h <= 6 else ("orange", 0.02) if 17 <= h <= 19 else \
+                ("blue", 0.003) if 7 <= h <= 16 else ("none", 0.0005)
+            rows.append((sid, T0 + timedelta(hours=h), risk, tier))
+    risk = pd.DataFrame(rows, columns=["segment_id", "valid_time", "risk", "tier"])
+    stretches = build_stretches(risk, g4, rules_with())
+    assert stretches["tier"].tolist() == ["red", "orange"]
+    first, second = stretches.iloc[0], stretches.iloc[1]
+    assert first["onset"] == T0 + timedelta(hours=3) and first["peak_time"] == T0 + timedelta(hours=3)
+    assert first["end_time"] < second["onset"] and second["end_time"] == T0 + timedelta(hours=19)
+    assert second["peak_time"] == T0 + timedelta(hours=17)
+    assert json.loads(second["tier_onsets"])["orange"] == "2024-02-02T17:00:00"
+    # the 10 blue hours are split between the two episodes; every risky hour is in one of them
+    assert (second["onset"] - first["end_time"]) == timedelta(hours=1)
+    once = build_stretches(risk, g4, {**rules_with(), "stretch": {**rules_with()["stretch"], "episode_gap_hours": 12}})
+    assert len(once) == 1  # a lull shorter than episode_gap_hours keeps one entry
+
+
+def test_stretches_carry_their_warnings_and_the_weather_risk_they_rank_by(g4):
+    ids = g4["segment_id"].tolist()
+    risk = cells(g4, {ids[3]: [2, 3, 4], ids[4]: [3]})
+    risk["baseline_risk"] = 0.01
+    risk["icing_warning"] = pd.Categorical(np.where(risk["valid_time"] >= T0 + timedelta(hours=3), "orange", "yellow"),
+                                           categories=["none", "yellow", "orange", "red"], ordered=True)
+    stretch = build_stretches(risk, g4, rules_with(gap_hours=0)).iloc[0]
+    assert stretch["icing_warning"] == "orange" and stretch["visibility_warning"] == "none"
+    assert json.loads(stretch["warning_onsets"]) == {
+        "icing": {"yellow": "2024-02-02T02:00:00", "orange": "2024-02-02T03:00:00"}, "visibility": {}}
+    # weather risk = risk - baseline: 0.04 for the risky cells, 0 for the quiet cells of its window
+    assert stretch["expected_weather_incidents"] == pytest.approx(4 * 0.04, rel=1e-6)
+    assert stretch["expected_incidents"] == pytest.approx(4 * 0.05 + 2 * 0.001, rel=1e-6)
+    assert stretch["peak_risk"] == pytest.approx(0.04)
+    assert "道路结冰橙色预警" in stretch["reasons_zh"] and "预计天气事故 0.16 起" in stretch["reasons_zh"]

@@ -19,7 +19,15 @@ import pandas as pd
 import yaml
 
 from wxrisk.config import WxriskError
-from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIERS, WARNING_KINDS, WARNING_LEVELS, tier_word, warning_word
+from wxrisk.levels import (
+    CONDITION_WORDS,
+    TIER_RANK,
+    TIERS,
+    WARNING_KINDS,
+    WARNING_LEVELS,
+    tier_word,
+    warning_word,
+)
 
 BOARD_TIERS = TIERS[1:]
 CONDITIONS = ("general", *CONDITION_WORDS)

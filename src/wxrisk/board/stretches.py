@@ -16,7 +16,6 @@ links and stretch figures are whole-array operations and one groupby, never a sc
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -156,6 +155,8 @@ def spatial_runs(cols: np.ndarray, route: np.ndarray, km_from: np.ndarray, km_to
                  gap_km: float) -> np.ndarray:
     """Run number of each risky cell; cells sorted by hour, route and K-stake [km]. A run is one
     hour of one route whose cells lie at most `gap_km` apart."""
+    if len(cols) == 0:
+        return np.zeros(0, dtype=np.int64)
     new_group = np.r_[True, (cols[1:] != cols[:-1]) | (route[1:] != route[:-1])]
     reach = _running_max(km_to, np.cumsum(new_group))
     new_run = new_group.copy()
@@ -170,7 +171,7 @@ def hour_links(route: np.ndarray, col: np.ndarray, lo: np.ndarray, hi: np.ndarra
     gap, sorted along the road; overlapping neighbours are linked (runs of one hour never overlap)."""
     index = np.arange(len(route))
     firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    for delta in range(1, gap_hours + 2):
+    for delta in range(1, gap_hours + 2) if len(route) else ():
         later = col >= delta
         who = np.r_[index, index[later]]
         pair_col = np.r_[col, col[later] - delta]
@@ -255,7 +256,8 @@ def split_episodes(labels: np.ndarray, cols: np.ndarray, rank: np.ndarray, gap_h
 
 def stretch_labels(grid: Grid, section: dict, min_rank: int) -> pd.DataFrame:
     """The risky cells of the grid (`row`, `col`) with their stretch number `label`."""
-    cols, rows = np.nonzero(grid.rank.T >= min_rank)  # by hour, then route and K-stake
+    risky = grid.rank >= min_rank
+    cols, rows = np.nonzero(risky.transpose())  # by hour, then route and K-stake
     km_from, km_to = grid.segments["km_from"].to_numpy(float), grid.segments["km_to"].to_numpy(float)
     lo, hi, route = km_from[rows], km_to[rows], grid.route[rows]
     gap_km = float(section["gap_km"])
