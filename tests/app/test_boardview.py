@@ -16,6 +16,7 @@ from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label
 from wxrisk.boardview.layers import board_deck, view_for
 from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
+from wxrisk.levels import TIER_RGBA, WARNING_RGBA
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -90,7 +91,20 @@ def test_deck_draws_no_internet_tiles_by_default():
     assert {"provinces", "city-names", "segments"} <= set(layers)
     assert layers["segments"]["widthUnits"] == "pixels"  # a literal, not a JavaScript expression
     segment_colors = [row["color"] for row in layers["segments"]["data"]]
-    assert [220, 38, 38, 255] in segment_colors
+    assert TIER_RGBA["red"] in segment_colors
+    assert "warnings" not in layers  # no warning in force: no halo
+
+
+def test_the_warnings_are_a_halo_under_the_tiers_and_can_be_hidden():
+    segments = _segments().assign(icing_warning=["none", "orange"], visibility_warning=["red", "none"])
+    layers = json.loads(board_deck(segments, pd.DataFrame(), "zh").to_json())["layers"]
+    ids = [layer["id"] for layer in layers]
+    assert ids.index("warnings") < ids.index("segments")  # drawn first, so under the road's tier colour
+    halo = {row["title"]: row for row in layers[ids.index("warnings")]["data"]}
+    assert halo["G4 K1499+000"]["color"] == WARNING_RGBA["red"] and "能见度管控" in halo["G4 K1499+000"]["detail"]
+    assert halo["G4 K1500+000"]["detail"] == "道路结冰橙色预警"  # a warning where the tier is none: still shown
+    hidden = json.loads(board_deck(segments, pd.DataFrame(), "zh", warnings=False).to_json())["layers"]
+    assert "warnings" not in [layer["id"] for layer in hidden]
 
 
 def test_deck_with_online_tiles_names_a_base_map():
@@ -106,7 +120,8 @@ def test_view_fits_a_40_km_road_with_regional_context():
 def test_recall_at_k_counts_incidents_on_the_days_top_segments():
     risk = pd.DataFrame({
         "segment_id": ["a", "b", "c", "a", "b", "c"],
-        "valid_time": pd.to_datetime(["2026-02-10 16:00"] * 3 + ["2026-02-11 16:00"] * 3),  # local 02-11, 02-12
+        # hours labelled by their end: 16:00-17:00 UTC, i.e. the first hour of local 02-11, then of 02-12
+        "valid_time": pd.to_datetime(["2026-02-10 17:00"] * 3 + ["2026-02-11 17:00"] * 3),
         "risk": [0.9, 0.5, 0.1, 0.1, 0.2, 0.8],
     })
     incidents = pd.DataFrame({"segment_id": ["a", "c", "a"],
@@ -120,11 +135,24 @@ def test_recall_at_k_counts_incidents_on_the_days_top_segments():
 def test_reliability_bins_compare_forecast_and_observed():
     risk = pd.DataFrame({"segment_id": list("abcd"), "valid_time": pd.to_datetime(["2026-02-11 00:00"] * 4),
                          "risk": [0.01, 0.02, 0.6, 0.8]})
-    incidents = pd.DataFrame({"segment_id": ["d"], "occurred_at": pd.to_datetime(["2026-02-11 00:30"])})
+    # the row of 00:00 is the hour ending then (as the model's label): 23:30 counts, 00:30 does not
+    incidents = pd.DataFrame({"segment_id": ["d", "c"], "occurred_at": pd.to_datetime(["2026-02-10 23:30",
+                                                                                        "2026-02-11 00:30"])})
     table = verify.reliability(risk, incidents, n_bins=2)
     assert list(table["n"]) == [2, 2]
     assert list(table["observed_f"]) == [0.0, 0.5]
     assert table["forecast_p"].iloc[1] == pytest.approx(0.7)
+
+
+def test_rates_by_level_show_whether_red_ranks_first():
+    levels = ["none"] * 80 + ["blue"] * 10 + ["red"] * 10
+    hit = [False] * 78 + [True] * 2 + [False] * 9 + [True] + [False] * 6 + [True] * 4
+    table = verify.rates_by_level(levels, hit, ("none", "blue", "yellow", "orange", "red")).set_index("level")
+    assert table.loc["red", "rate"] == pytest.approx(0.4) and table.loc["red", "lift"] == pytest.approx(0.4 / 0.07)
+    assert table.loc["none", "incident_hours"] == 2 and table.loc["red", "share_of_incidents"] == pytest.approx(4 / 7)
+    assert table.loc["yellow", "segment_hours"] == 0 and pd.isna(table.loc["yellow", "rate"])
+    text = verify.rates_text(table.reset_index(), "per tier")
+    assert text.splitlines()[0] == "per tier" and "5.71" in text
 
 
 def _run(**changes) -> snapshot.RunInfo:
@@ -246,7 +274,8 @@ def test_snapshot_run_and_stretches(board):
     stretches = snapshot.stretches(board)
     top = stretches.iloc[0]
     assert (top["road_ref"], k_stake(top["km_from"]), top["tier"]) == ("G4", "K1493+000", "red")
-    assert top["measure_zh"] == "警车带道" and top["team_name"] == "咸宁高速交警大队"
+    assert top["priority"] == 1 and top["icing_warning"] == "red"  # the priority list, first entry
+    assert top["measure_zh"] == "撒布融雪剂" and top["team_name"] == "咸宁高速交警大队"  # the measure to start first
     assert stretches.iloc[1]["dispatch_status"] == "uncovered"
     assert list(snapshot.filter_stretches(stretches, ["湖南"], ["G56"])["stretch_id"]) == ["S-G56-1"]
 

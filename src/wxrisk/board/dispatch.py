@@ -147,19 +147,20 @@ def solve_in_order(problem: DispatchProblem) -> np.ndarray:
     cars = np.zeros(problem.travel_min.shape, dtype=int)
     commitments: list[list[tuple[float, float, int]]] = [[] for _ in problem.capacity]
     for s in range(len(problem.need)):
-        still = int(problem.need[s])
+        still, chosen = int(problem.need[s]), []
         teams = np.flatnonzero(problem.reachable[:, s])
-        free = {k: int(problem.capacity[k]) - cars_in_use(commitments[k], *problem.busy(k, s)) for k in teams}
-        if still <= 0 or sum(free.values()) < still:
-            continue
-        for k in teams[np.argsort(problem.travel_min[teams, s], kind="stable")]:
-            take = min(still, free[k])
-            if take > 0:
-                cars[k, s] = take
-                commitments[k].append((*problem.busy(k, s), take))
-                still -= take
+        for k in teams[np.argsort(problem.travel_min[teams, s], kind="stable")] if still > 0 else ():
+            free = int(problem.capacity[k]) - cars_in_use(commitments[k], *problem.busy(k, s))
+            if free > 0:
+                chosen.append((k, min(still, free)))
+                still -= chosen[-1][1]
             if still == 0:
                 break
+        if still > 0:
+            continue  # whole or not at all
+        for k, take in chosen:
+            cars[k, s] = take
+            commitments[k].append((*problem.busy(k, s), take))
     return cars
 
 

@@ -84,9 +84,10 @@ def _clean_segments(segments_df: pd.DataFrame) -> pd.DataFrame:
     segments["route"] = route.where(route.notna(), segments["feature_id"])
     segments["route_key"] = segments["road_ref"].fillna("").astype(str) + "|" + segments["route"].fillna("").astype(str)
     for column in ("segment_id", "road_ref", "feature_id", "route", "name", "province"):
-        segments[column] = [str(v) if isinstance(v, str) and v else "" for v in segments[column]]
+        segments[column] = segments[column].astype(object).where(segments[column].notna(), "").astype(str)
     segments["bridge"] = segments["bridge"].fillna(False).astype(bool) if "bridge" in segments else False
     segments["grade_pct"] = segments["grade_pct"].astype(float).fillna(0.0) if "grade_pct" in segments else 0.0
+    segments["province_code"] = pd.factorize(segments["province"].where(segments["province"] != ""))[0]
     return segments.sort_values(["route_key", "km_from"], ignore_index=True)
 
 
@@ -114,28 +115,28 @@ def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int) -> Gr
     new_row = np.full(len(segments), -1)
     new_row[on_risky_route] = np.arange(on_risky_route.sum())
     rows = np.where(position >= 0, new_row[np.maximum(position, 0)], -1)
-    kept = np.flatnonzero(rows >= 0)
-    hours = pd.to_datetime(frame["valid_time"]).to_numpy().astype("datetime64[h]")
+    kept = np.flatnonzero(rows >= 0)  # the scored rows on risky routes: all the grid needs
+    hours = pd.to_datetime(frame["valid_time"]).to_numpy()[kept].astype("datetime64[h]")
     first = hours.min()
     cols = (hours - first).astype(np.int64)
     shape = (int(on_risky_route.sum()), int(cols.max()) + 1)
-    r, c = rows[kept], cols[kept]
+    r = rows[kept]
 
     def layer(values: np.ndarray, dtype, fill=0) -> np.ndarray:
         out = np.full(shape, fill, dtype=dtype)
-        out[r, c] = values[kept]
+        out[r, cols] = values
         return out
 
     return Grid(
         segments=segments[on_risky_route].reset_index(drop=True),
         route=route_codes[on_risky_route],
         times=(first + np.arange(shape[1])).astype("datetime64[us]"),
-        rank=layer(rank, np.int8),
-        weather=layer(weather_risk(frame), np.float32),
-        risk=layer(frame["risk"].to_numpy(dtype="float64", na_value=0.0), np.float32),
-        icing=layer(_warning_codes(frame, "icing_warning"), np.int8),
-        visibility=layer(_warning_codes(frame, "visibility_warning"), np.int8),
-        source=layer(np.arange(len(frame)), np.int64, fill=-1),
+        rank=layer(rank[kept], np.int8),
+        weather=layer(weather_risk(frame, kept), np.float32),
+        risk=layer(frame["risk"].to_numpy(dtype="float64", na_value=0.0)[kept], np.float32),
+        icing=layer(_warning_codes(frame, "icing_warning")[kept], np.int8),
+        visibility=layer(_warning_codes(frame, "visibility_warning")[kept], np.int8),
+        source=layer(kept, np.int64, fill=-1),
     )
 
 
@@ -288,6 +289,9 @@ def _summaries(cells: pd.DataFrame, frame: pd.DataFrame, min_rank: int) -> pd.Da
     summary["peak_col"] = cells["col"].to_numpy()[summary["peak"].to_numpy()]
     summary["peak_source"] = cells["source"].to_numpy()[summary["peak"].to_numpy()]
     summary["peak_weather"] = cells["weather"].to_numpy()[summary["peak"].to_numpy()]
+    for column in ("top_drivers", "top_drivers_en"):
+        texts = frame[column].take(summary["peak_source"].to_numpy()).to_numpy(dtype=object) if column in frame else None
+        summary[column] = [t if isinstance(t, str) else "" for t in texts] if texts is not None else ""
     return summary
 
 
@@ -298,25 +302,25 @@ def _level_onsets(levels: np.ndarray, times: np.ndarray) -> dict[str, str]:
 
 
 Arrays = dict[str, np.ndarray]
-SEGMENT_ARRAYS = ("segment_id", "road_ref", "feature_id", "route", "name", "province", "km_from", "km_to", "lon",
-                  "lat", "bridge", "grade_pct")
+SEGMENT_ARRAYS = ("segment_id", "road_ref", "feature_id", "route", "name", "province", "province_code", "km_from",
+                  "km_to", "lon", "lat", "bridge", "grade_pct")
+
+
+TEXT_COLUMNS = ("segment_id", "road_ref", "feature_id", "route", "name", "province")
 
 
 def _arrays(frame: pd.DataFrame, names) -> Arrays:
-    """The named columns as numpy arrays (strings as objects): per-stretch slices stay cheap."""
-    return {name: frame[name].to_numpy(dtype=object if frame[name].dtype == object or name in (
-        "segment_id", "road_ref", "feature_id", "route", "name", "province") else None) for name in names}
+    """The named columns as numpy arrays (text as Python strings): per-stretch slices stay cheap."""
+    return {name: frame[name].to_numpy(dtype=object if name in TEXT_COLUMNS else None) for name in names}
 
 
 def _crosses_province(members: Arrays, same_ref: Arrays, border_km: float) -> bool:
     """The stretch spans provinces, or a segment of the same road number (`same_ref`) in another
-    province lies within `border_km` of its ends."""
-    provinces = {p for p in members["province"] if p}
-    if len(provinces) > 1:
-        return True
-    if not provinces:
-        return False
-    other = np.array([bool(p) and p not in provinces for p in same_ref["province"]], dtype=bool)
+    province lies within `border_km` of its ends (`province_code`: -1 where unnamed)."""
+    provinces = np.unique(members["province_code"][members["province_code"] >= 0])
+    if len(provinces) != 1:
+        return len(provinces) > 1
+    other = (same_ref["province_code"] >= 0) & (same_ref["province_code"] != provinces[0])
     if not other.any():
         return False
     near = haversine_km(members["lon"][[0, -1], None], members["lat"][[0, -1], None],
@@ -397,21 +401,13 @@ def _stretch_id(road: str, route: str, km_from: float, onset: pd.Timestamp, take
     return stretch_id
 
 
-def _text(frame: pd.DataFrame, column: str, row: int) -> str:
-    if column not in frame or row < 0:
-        return ""
-    value = frame[column].iat[int(row)]
-    return value if isinstance(value, str) else ""
-
-
 class _StretchWriter:
     """Turns stretch summaries into `STRETCH_COLUMNS` rows, reading the grid box of each stretch."""
 
-    def __init__(self, grid: Grid, frame: pd.DataFrame, segments: pd.DataFrame, rules: dict, min_rank: int,
-                 tz: str) -> None:
-        self.grid, self.frame, self.rules, self.min_rank, self.tz = grid, frame, rules, min_rank, tz
+    def __init__(self, grid: Grid, segments: pd.DataFrame, rules: dict, min_rank: int, tz: str) -> None:
+        self.grid, self.rules, self.min_rank, self.tz = grid, rules, min_rank, tz
         self.segments = _arrays(grid.segments, SEGMENT_ARRAYS)
-        self.by_ref = {ref: _arrays(group, ("province", "lon", "lat")) for ref, group in segments.groupby("road_ref")}
+        self.by_ref = {ref: _arrays(group, ("province_code", "lon", "lat")) for ref, group in segments.groupby("road_ref")}
         self.taken: set[str] = set()
 
     def row(self, s) -> dict:
@@ -430,7 +426,7 @@ class _StretchWriter:
         conditions = _conditions(s, members, self.by_ref.get(members["road_ref"][0], members), self.rules)
         expected = float(grid.risk[rows, hours].sum(dtype=np.float64))
         expected_weather = float(grid.weather[rows, hours].sum(dtype=np.float64))
-        drivers = (_text(self.frame, "top_drivers", s.peak_source), _text(self.frame, "top_drivers_en", s.peak_source))
+        drivers = (s.top_drivers, s.top_drivers_en)
         zh, en = reasons(Figures(road_name, km_from, km_to, tier, float(s.peak_weather), peak_time, expected,
                                  expected_weather, warnings, conditions, drivers), self.tz)
         provinces = [p for p, _ in Counter(p for p in members["province"] if p).most_common()]
@@ -498,7 +494,7 @@ def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict,
     if grid is None:
         return pd.DataFrame(columns=STRETCH_COLUMNS)
     cells = stretch_labels(grid, section, min_rank)
-    writer = _StretchWriter(grid, frame, segments, rules, min_rank, tz)
+    writer = _StretchWriter(grid, segments, rules, min_rank, tz)
     rows = [writer.row(s) for s in _summaries(cells, frame, min_rank).itertuples()]
     stretches = pd.DataFrame(rows, columns=STRETCH_COLUMNS)
     return stretches.sort_values(["road_ref", "km_from", "onset"], ignore_index=True)

@@ -84,14 +84,19 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype="float64", na_value=np.nan)
 
 
-def weather_risk(frame: pd.DataFrame) -> np.ndarray:
+def weather_risk(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """What the tiers rank [probability per segment-hour]: `ice_risk` where the model gives it,
     else the weather-attributable risk max(risk - baseline_risk, 0) (an unknown baseline counts 0).
-
     So a busy dry rush hour (high risk, high baseline) never outranks an icy night.
+
+    rows : positions of the rows wanted (default: all)
     """
-    above_normal = np.maximum(_column(frame, "risk") - np.nan_to_num(_column(frame, "baseline_risk")), 0.0)
-    ice = _column(frame, "ice_risk")
+    def column(name: str) -> np.ndarray:
+        values = _column(frame, name)
+        return values if rows is None else values[rows]
+
+    above_normal = np.maximum(column("risk") - np.nan_to_num(column("baseline_risk")), 0.0)
+    ice = column("ice_risk")
     return np.where(np.isnan(ice), above_normal, ice)
 
 

@@ -1,4 +1,5 @@
-"""The board's map as a pydeck Deck: province outlines, city names, segments by tier, stretches.
+"""The board's map as a pydeck Deck: province outlines, city names, the official warnings as a
+halo, segments by risk tier, stretches.
 
 Drawn with no base map by default (`map_provider=None`: Streamlit then loads no tiles); online
 tiles (CARTO light) only when asked for.
@@ -12,7 +13,8 @@ import pandas as pd
 import pydeck as pdk
 
 from wxrisk.boardview.geo import cities, graticule, province_outlines
-from wxrisk.boardview.i18n import TIER_RGBA, k_stake, tier_label
+from wxrisk.boardview.i18n import k_stake, tier_label, warning_label
+from wxrisk.levels import TIER_RGBA, WARNING_RANK, WARNING_RGBA
 
 STRETCH_LAYER_ID = "stretches"
 LAND_RGBA = [246, 244, 238, 255]
@@ -45,6 +47,26 @@ def segment_rows(segments: pd.DataFrame, lang: str) -> pd.DataFrame:
                    zip(tiers, segments["risk"].fillna(0.0), strict=True)],
         "drivers": drivers,
     }).sort_values("width", kind="stable")
+
+
+def warning_rows(segments: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rows for the warning halo: segments under a road-icing warning or visibility control at the
+    hour, coloured by the higher level, with both warnings named."""
+    icing = segments.get("icing_warning", pd.Series("none", index=segments.index)).fillna("none")
+    visibility = segments.get("visibility_warning", pd.Series("none", index=segments.index)).fillna("none")
+    higher = [a if WARNING_RANK.get(a, 0) >= WARNING_RANK.get(b, 0) else b for a, b in zip(icing, visibility, strict=True)]
+    warned = pd.Series([level != "none" for level in higher], index=segments.index, dtype=bool)
+    if not warned.any():
+        return pd.DataFrame(columns=["path", "color", "title", "detail", "drivers"])
+    named = [" · ".join(w for w in (warning_label("icing", a, lang), warning_label("visibility", b, lang)) if w)
+             for a, b in zip(icing[warned], visibility[warned], strict=True)]
+    return pd.DataFrame({
+        "path": segments.loc[warned, "path"],
+        "color": [WARNING_RGBA[level] for level, on in zip(higher, warned, strict=True) if on],
+        "title": segments.loc[warned, "road_ref"].fillna("") + " " + segments.loc[warned, "km_from"].map(k_stake),
+        "detail": named,
+        "drivers": "",
+    })
 
 
 def stretch_rows(stretches: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -83,14 +105,21 @@ def background_layers(lang: str) -> list[pdk.Layer]:
 
 
 def board_deck(segments: pd.DataFrame, stretches: pd.DataFrame, lang: str = "zh",
-               online_tiles: bool = False, height_px: int = 560) -> pdk.Deck:
-    """The whole map: background, segments coloured by tier at one hour, pickable stretch markers.
+               online_tiles: bool = False, height_px: int = 560, warnings: bool = True) -> pdk.Deck:
+    """The whole map: background, the warning halo (`warnings`), segments coloured by tier at one
+    hour, pickable stretch markers.
 
-    segments  : `path, road_ref, km_from, tier, risk, top_drivers, top_drivers_en, lon, lat`
+    segments  : `path, road_ref, km_from, tier, risk, top_drivers, top_drivers_en, lon, lat`,
+                optionally `icing_warning, visibility_warning`
     stretches : `stretch_id, road_ref, km_from, km_to, tier, lon, lat, reasons_zh, reasons_en`
     """
-    layers = [*background_layers(lang),
-              pdk.Layer("PathLayer", id="segments", data=segment_rows(segments, lang), get_path="path",
+    halo = warning_rows(segments, lang) if warnings else pd.DataFrame()
+    layers = [*background_layers(lang)]
+    if not halo.empty:
+        layers.append(pdk.Layer("PathLayer", id="warnings", data=halo, get_path="path", get_color="color",
+                                get_width=16, width_units=PIXELS, cap_rounded=True, joint_rounded=True,
+                                pickable=True))
+    layers += [pdk.Layer("PathLayer", id="segments", data=segment_rows(segments, lang), get_path="path",
                         get_color="color", get_width="width", width_units=PIXELS, cap_rounded=True,
                         joint_rounded=True, pickable=True, auto_highlight=True)]
     if not stretches.empty:

@@ -1,7 +1,9 @@
-"""Forecasts against the incidents that happened: Recall@K per day and reliability.
+"""Forecasts against the incidents that happened: Recall@K per day, reliability, and whether the
+tiers rank (observed incident rate per tier and per warning level, with lift over the average).
 
 A risk row at `valid_time` h is the probability of at least one incident on the segment in the
-hour [h, h+1); an incident counts for the hour its `occurred_at` falls in.
+hour ending at h, [h - 1 h, h) (as the model's label); an incident counts for the hour its
+`occurred_at` falls in.
 """
 
 from __future__ import annotations
@@ -9,19 +11,42 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+HOUR = pd.Timedelta(hours=1)
+
 
 def _local_day(times: pd.Series, tz: str) -> pd.Series:
     return pd.to_datetime(times).dt.tz_localize("UTC").dt.tz_convert(tz).dt.date
+
+
+def incident_hours(incidents: pd.DataFrame) -> pd.DataFrame:
+    """`segment_id, valid_time, incidents`: matched incidents counted per segment and hour label."""
+    hours = pd.to_datetime(incidents["occurred_at"]).dt.floor("h") + HOUR
+    counted = incidents.assign(valid_time=hours).groupby(["segment_id", "valid_time"]).size()
+    return counted.rename("incidents").reset_index()
+
+
+def observed_rows(risk: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+    """The risk rows up to the last hour with a known incident, with `incidents` (count in that
+    segment-hour) and `hit` (at least one). Empty when there is no incident yet."""
+    if incidents.empty:
+        return risk.iloc[:0].assign(incidents=pd.Series(dtype=int), hit=pd.Series(dtype=bool))
+    horizon = pd.to_datetime(incidents["occurred_at"]).max().floor("h") + HOUR
+    rows = risk[pd.to_datetime(risk["valid_time"]) <= horizon]
+    counted = incident_hours(incidents).astype({"segment_id": str})
+    keys = rows[["segment_id", "valid_time"]].astype({"segment_id": str}).assign(
+        valid_time=lambda f: pd.to_datetime(f["valid_time"]))
+    found = keys.merge(counted, on=["segment_id", "valid_time"], how="left")["incidents"].fillna(0).to_numpy(int)
+    return rows.assign(incidents=found, hit=found > 0)
 
 
 def recall_at_k_by_day(risk: pd.DataFrame, incidents: pd.DataFrame, k: int, tz: str) -> pd.DataFrame:
     """Per local day: `day, incidents, hits, recall` where hits are incidents on the day's `k`
     segments of highest peak risk. Days without incidents have `recall` NaN.
 
-    risk      : `segment_id, valid_time` [UTC], `risk` [probability per hour]
+    risk      : `segment_id, valid_time` [UTC, hour ending], `risk` [probability per hour]
     incidents : `segment_id, occurred_at` [UTC]
     """
-    days = risk.assign(day=_local_day(risk["valid_time"], tz))
+    days = risk.assign(day=_local_day(pd.to_datetime(risk["valid_time"]) - HOUR, tz))
     peak = days.groupby(["day", "segment_id"], as_index=False)["risk"].max()
     peak["rank"] = peak.groupby("day")["risk"].rank(method="first", ascending=False)
     watched = peak[peak["rank"] <= k][["day", "segment_id"]].assign(watched=True)
@@ -43,13 +68,38 @@ def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10) -
     Returns `forecast_p` (mean risk), `observed_f` (share of segment-hours with >= 1 incident)
     and `n` (segment-hours) per bin. Only hours up to the last known incident hour count.
     """
-    if incidents.empty:
+    rows = observed_rows(risk, incidents)
+    if rows.empty:
         return pd.DataFrame(columns=["forecast_p", "observed_f", "n"])
-    horizon = pd.to_datetime(incidents["occurred_at"]).max().floor("h")
-    rows = risk[pd.to_datetime(risk["valid_time"]) <= horizon]
-    hit_keys = set(zip(incidents["segment_id"], pd.to_datetime(incidents["occurred_at"]).dt.floor("h"), strict=True))
-    hit = [key in hit_keys for key in zip(rows["segment_id"], pd.to_datetime(rows["valid_time"]), strict=True)]
-    rows = rows.assign(hit=hit)
     bins = pd.qcut(rows["risk"].rank(method="first"), q=min(n_bins, len(rows)), labels=False)
     table = rows.groupby(bins).agg(forecast_p=("risk", "mean"), observed_f=("hit", "mean"), n=("risk", "size"))
     return table.reset_index(drop=True)
+
+
+def rates_by_level(levels: pd.Series | np.ndarray, hit: np.ndarray, order: tuple[str, ...]) -> pd.DataFrame:
+    """Does a level rank? Per level (in `order`): `segment_hours`, `incident_hours` (with >= 1
+    incident), `share_of_incidents`, `rate` (incident hours / segment-hours) and `lift` (rate over
+    the rate of all segment-hours). Levels never seen keep a row of zeros (rate NaN).
+
+    levels : the level of each segment-hour (a tier or a warning level); hit : >= 1 incident (bool)
+    """
+    frame = pd.DataFrame({"level": np.asarray(levels, dtype=object), "hit": np.asarray(hit, dtype=bool)})
+    table = frame.groupby("level")["hit"].agg(segment_hours="size", incident_hours="sum").reindex(list(order))
+    table = table.fillna(0).astype(int)
+    average = frame["hit"].mean() if len(frame) else np.nan
+    total = max(int(frame["hit"].sum()), 1)
+    table["share_of_incidents"] = table["incident_hours"] / total
+    table["rate"] = table["incident_hours"] / table["segment_hours"].where(table["segment_hours"] > 0)
+    table["lift"] = table["rate"] / average if average and average > 0 else np.nan
+    return table.rename_axis("level").reset_index()
+
+
+def rates_text(table: pd.DataFrame, title: str) -> str:
+    """The table of `rates_by_level` as plain text for the command line."""
+    lines = [title, f"{'level':<8} {'seg-hours':>10} {'inc-hours':>9} {'share':>7} {'rate':>9} {'lift':>6}"]
+    for row in table.itertuples(index=False):
+        rate = "—" if pd.isna(row.rate) else f"{row.rate:.5f}"
+        lift = "—" if pd.isna(row.lift) else f"{row.lift:.2f}"
+        lines.append(f"{row.level:<8} {row.segment_hours:>10,} {row.incident_hours:>9,} {row.share_of_incidents:>7.1%} "
+                     f"{rate:>9} {lift:>6}")
+    return "\n".join(lines)
