@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from wxrisk.boardview import access, snapshot
+from wxrisk.boardview import access, snapshot, staticmap
 from wxrisk.boardview.i18n import t, tier_label, warning_level_label
 from wxrisk.boardview.status import data_warnings, replay_text
 from wxrisk.config import Settings, WxriskError, load_settings
@@ -66,6 +66,18 @@ def query(path: str, name: str, *args: object) -> pd.DataFrame:
 def _cached_query(path: str, name: str, args: tuple) -> pd.DataFrame:
     with cursor(path) as cur:
         return getattr(snapshot, name)(cur, *args)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_image(path: str, hour_index: int, provinces: tuple[str, ...], roads: tuple[str, ...], language: str,
+              warnings: bool) -> bytes:
+    """The board's map at one hour as a PNG drawn on the server (`wxrisk.boardview.staticmap`)."""
+    hour = run_info(path).valid_hours()[hour_index]
+    segments = query(path, "segment_paths").merge(query(path, "risk_at_hour", hour), on="segment_id", how="left")
+    segments = snapshot.filter_stretches(segments, list(provinces), list(roads))
+    stretches = snapshot.filter_stretches(query(path, "stretches"), list(provinces), list(roads))
+    active = stretches[(stretches["onset"] <= pd.Timestamp(hour)) & (stretches["end_time"] >= pd.Timestamp(hour))]
+    return staticmap.render_png(segments, active, language, warnings)
 
 
 def local(value: object, fmt: str = "%m-%d %H:%M") -> str:

@@ -1,5 +1,6 @@
 """Board: the map at the chosen hour (risk tiers, the official warnings as a halo), filters, and the
-priority list (select a stretch to open it)."""
+priority list (select a stretch to open it). The map is first drawn on the server as an image (on
+screen in about a second); the interactive deck.gl map loads when asked for."""
 
 import pandas as pd
 import streamlit as st
@@ -31,7 +32,9 @@ with col_road:
     chosen_roads = st.multiselect(t("road", language), roads, placeholder=t("all", language), key="board_roads")
 with st.sidebar:
     show_warnings = st.toggle(t("show_warnings", language), value=True, key="show_warnings")
-    online_tiles = st.toggle(t("online_tiles", language), value=False, key="online_tiles")
+    interactive = st.toggle(t("interactive_map", language), value=False, key="interactive_map",
+                            help=t("interactive_help", language))
+    online_tiles = interactive and st.toggle(t("online_tiles", language), value=False, key="online_tiles")
 
 segments = ui.query(path, "segment_paths").merge(
     ui.query(path, "risk_at_hour", hours[hour_index]), on="segment_id", how="left")
@@ -49,8 +52,13 @@ m3.metric(t("metric_red", language), int((all_stretches["tier"] == "red").sum())
 m4.metric(t("metric_stretches", language), len(all_stretches))
 m5.metric(t("metric_uncovered", language), int((all_stretches["dispatch_status"].fillna("uncovered") != "assigned").sum()))
 
-deck = board_deck(segments, active, language, online_tiles=online_tiles, warnings=show_warnings)
-picked = st.pydeck_chart(deck, height=560, on_select="rerun", selection_mode="single-object", key="board_map")
+if interactive:
+    deck = board_deck(segments, active, language, online_tiles=online_tiles, warnings=show_warnings)
+    picked = st.pydeck_chart(deck, height=560, on_select="rerun", selection_mode="single-object", key="board_map")
+else:
+    picked = None
+    st.image(ui.map_image(path, hour_index, tuple(chosen_provinces), tuple(chosen_roads), language, show_warnings),
+             width="stretch")
 
 
 def swatch(rgba: list[int], height_px: int) -> str:

@@ -62,9 +62,9 @@ TIER_RGBA: dict[str, list[int]] = {
 }
 # Warnings are drawn as a translucent halo under the road, so they never read as a tier.
 WARNING_RGBA: dict[str, list[int]] = {
-    "red": [215, 25, 28, 90],
-    "orange": [240, 125, 0, 90],
-    "yellow": [230, 184, 0, 90],
+    "red": [215, 25, 28, 60],
+    "orange": [240, 125, 0, 60],
+    "yellow": [230, 184, 0, 70],
     "none": [0, 0, 0, 0],
 }
 

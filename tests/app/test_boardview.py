@@ -13,7 +13,7 @@ from shapely.geometry import Point, shape
 from wxrisk.boardview import access, actions, snapshot, verify
 from wxrisk.boardview.geo import cities, graticule, province_outlines
 from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label, t
-from wxrisk.boardview.layers import board_deck, view_for
+from wxrisk.boardview.layers import board_deck, segment_rows, view_for
 from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
 from wxrisk.levels import TIER_RGBA, WARNING_RGBA
@@ -78,7 +78,8 @@ def test_graticule_lines_every_five_degrees():
 
 def _segments() -> pd.DataFrame:
     return pd.DataFrame({"path": [[[113.9, 29.8], [113.89, 29.79]]] * 2, "road_ref": ["G4", "G4"],
-                         "km_from": [1499.0, 1500.0], "tier": ["red", None], "risk": [0.09, None],
+                         "km_from": [1499.0, 1500.0], "km_to": [1500.0, 1501.0], "tier": ["red", None],
+                         "risk": [0.09, None],
                          "top_drivers": ["冻雨", None], "top_drivers_en": ["freezing rain", None],
                          "lon": [113.9, 113.89], "lat": [29.8, 29.79]})
 
@@ -95,14 +96,28 @@ def test_deck_draws_no_internet_tiles_by_default():
     assert "warnings" not in layers  # no warning in force: no halo
 
 
+def test_the_map_draws_runs_of_one_tier_not_every_segment():
+    km = [0.0, 1.0, 2.0, 3.0, 5.0]  # a gap between K4 and K5
+    segments = pd.DataFrame({"chain": "G4#1", "road_ref": "G4", "km_from": km, "km_to": [k + 1 for k in km],
+                             "path": [[[113.0 + k / 100, 30.0], [113.0 + (k + 1) / 100, 30.0]] for k in km],
+                             "tier": ["red", "red", "red", "none", "red"], "risk": [0.02, 0.05, 0.03, 0.001, 0.02],
+                             "top_drivers": ["甲", "乙", "丙", None, "丁"], "top_drivers_en": "x"})
+    rows = segment_rows(segments, "zh").sort_values("title")
+    assert rows["title"].tolist() == ["G4 K0+000–K3+000", "G4 K3+000–K4+000", "G4 K5+000–K6+000"]
+    first = rows.iloc[0]
+    assert first["path"] == [[113.0, 30.0], [113.01, 30.0], [113.02, 30.0], [113.03, 30.0]]  # joined, no repeats
+    assert first["drivers"] == "乙" and first["detail"] == "红色 · 5.00%"  # the riskiest segment speaks for the run
+
+
 def test_the_warnings_are_a_halo_under_the_tiers_and_can_be_hidden():
     segments = _segments().assign(icing_warning=["none", "orange"], visibility_warning=["red", "none"])
     layers = json.loads(board_deck(segments, pd.DataFrame(), "zh").to_json())["layers"]
     ids = [layer["id"] for layer in layers]
     assert ids.index("warnings") < ids.index("segments")  # drawn first, so under the road's tier colour
     halo = {row["title"]: row for row in layers[ids.index("warnings")]["data"]}
-    assert halo["G4 K1499+000"]["color"] == WARNING_RGBA["red"] and "能见度管控" in halo["G4 K1499+000"]["detail"]
-    assert halo["G4 K1500+000"]["detail"] == "道路结冰橙色预警"  # a warning where the tier is none: still shown
+    first, second = halo["G4 K1499+000–K1500+000"], halo["G4 K1500+000–K1501+000"]
+    assert first["color"] == WARNING_RGBA["red"] and "能见度管控" in first["detail"]
+    assert second["detail"] == "道路结冰橙色预警"  # a warning where the tier is none: still shown
     hidden = json.loads(board_deck(segments, pd.DataFrame(), "zh", warnings=False).to_json())["layers"]
     assert "warnings" not in [layer["id"] for layer in hidden]
 

@@ -45,6 +45,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "road": {"zh": "道路", "en": "Road"},
     "all": {"zh": "全部", "en": "All"},
     "online_tiles": {"zh": "在线底图（需联网）", "en": "Online base map (needs internet)"},
+    "interactive_map": {"zh": "交互地图（悬停查看、点选路段）", "en": "Interactive map (hover, click a stretch)"},
+    "interactive_help": {
+        "zh": "默认地图为服务器绘制的图片，约一秒显示；交互地图在浏览器中绘制，首次加载需数秒。",
+        "en": "The default map is an image drawn on the server, on screen in about a second; the interactive map "
+              "is drawn in the browser and takes a few seconds to start.",
+    },
     "stretches": {"zh": "高风险路段", "en": "Risk stretches"},
     "stretches_hint": {"zh": "点选一行查看路段详情", "en": "Select a row to open the stretch"},
     "no_stretches": {"zh": "当前筛选条件下没有风险路段", "en": "No risk stretch for this filter"},

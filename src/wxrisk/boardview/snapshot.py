@@ -100,10 +100,11 @@ def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | dateti
 
 
 def segment_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Segments of the board with their geometry as a list of [lon, lat] (for a PathLayer)."""
+    """Segments of the board with their geometry as a list of [lon, lat] (for a PathLayer) and the
+    `chain` their K-stakes count along, ordered along each chain."""
     frame = con.execute(
-        "SELECT segment_id, road_ref, name, province, km_from, km_to, lon, lat, path_json, "
-        "bridge, tunnel FROM segments ORDER BY road_ref, km_from"
+        f"SELECT segment_id, road_ref, name, province, km_from, km_to, lon, lat, path_json, bridge, tunnel, "
+        f"{_chain_expression(con)} AS chain FROM segments ORDER BY chain, km_from"
     ).df()
     frame["path"] = [json.loads(p) for p in frame.pop("path_json")]
     return frame

@@ -11,7 +11,6 @@ import pandas as pd
 
 from wxrisk.boardview.i18n import SCORER_WORDS, metric_label, scorer_label, t
 from wxrisk.boardview.snapshot import RunInfo, to_local
-from wxrisk.features.catalog import SPECS_BY_NAME
 
 POINTER_NAMES = ("CHAMPION", "champion")
 MAX_WEATHER_AGE_H = 12.0  # a forecast older than two 6-hourly cycles is stale
@@ -33,7 +32,11 @@ def replay_text(run: RunInfo, tz: str, lang: str = "zh") -> str:
 def input_words(item: str, lang: str = "zh") -> str:
     """A missing input as the officer reads it: `feature:grade_pct` -> `纵坡 (grade_pct)`; others as given."""
     kind, _, name = item.partition(":")
-    spec = SPECS_BY_NAME.get(name) if kind == "feature" else None
+    if kind != "feature":
+        return item
+    from wxrisk.features.catalog import SPECS_BY_NAME  # only when a feature is missing: its import is slow
+
+    spec = SPECS_BY_NAME.get(name)
     if spec is None:
         return item
     return f"{spec.label_en if lang == 'en' else spec.label_zh} ({name})"
