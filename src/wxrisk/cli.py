@@ -95,6 +95,7 @@ def import_roads(path: Path, db: DbOption = None) -> None:
     """Roads from GeoJSON or OSM PBF, cut into segments of at most 1 km."""
     from wxrisk.incidents.importer import rematch_incidents
     from wxrisk.roads.importer import import_roads as run
+    from wxrisk.weather.stations import remap_stations
 
     settings = _settings(db)
     with _connect(settings) as con:
@@ -102,6 +103,9 @@ def import_roads(path: Path, db: DbOption = None) -> None:
         typer.echo(result.summary())
         if result.status != "unchanged":
             typer.echo(f"incidents re-matched to the new segments: {rematch_incidents(con, settings)}")
+            for resolution, served in remap_stations(con).items():
+                typer.echo(f"{resolution} weather stations re-mapped: {served['segments_served']} segments served, "
+                           f"{served['segments_beyond_reach']} beyond reach")
 
 
 @import_app.command("incidents")
@@ -125,17 +129,28 @@ def import_weather(
     paths: list[Path],
     kind: Annotated[str, typer.Option(help="analysis or forecast")] = "analysis",
     issued: Annotated[str | None, typer.Option(help="forecast issue time, ISO 8601 (else read from the file)")] = None,
+    station: Annotated[str | None, typer.Option(
+        help="station/point position lon,lat[,elevation_m] (Open-Meteo CSV without metadata, GHCN .dly)")] = None,
+    station_list: Annotated[Path | None, typer.Option(help="GHCN station list (ghcnd-stations.txt) for .dly files")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping of a station CSV")] = None,
+    tz: Annotated[str | None, typer.Option(help="time zone of a station CSV's times (default: the file's, else UTC)")] = None,
+    max_km: Annotated[float | None, typer.Option(help="a station serves segments this close [km] (default 25)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Weather grids (NetCDF, GRIB, Zarr), sampled onto the segments."""
+    """Weather grids (NetCDF, GRIB, Zarr) sampled onto the segments, or station and point series
+    (Open-Meteo CSV, GHCN-Daily .dly, a station CSV with --mapping) served by nearest station."""
     from wxrisk.weather.importer import import_weather as run
+    from wxrisk.weather.stations import station_summary
 
     if kind not in ("analysis", "forecast"):
         raise WxriskError(f"--kind {kind}: must be analysis or forecast")
     settings = _settings(db)
     with _connect(settings) as con:
-        for result in run(con, settings, [str(p) for p in paths], kind=kind, issued=_time(issued)):
+        for result in run(con, settings, [str(p) for p in paths], kind=kind, issued=_time(issued), station=station,
+                          station_list=station_list, mapping=mapping, tz=tz, max_km=max_km):
             typer.echo(result.summary())
+            if line := station_summary(result):
+                typer.echo(line)
 
 
 @import_app.command("teams")

@@ -24,6 +24,10 @@ class Settings:
     segment_max_km: float = 1.0
     match_tolerance_m: float = 100.0
     board_hours: int = 72
+    # A station/point serves segments at most this far [km]: about one ERA5 grid cell (0.25° is
+    # 28 km north-south); a reanalysis point resolves nothing finer, and one gauge's hourly
+    # precipitation says little about a road much farther away. `import weather --max-km` overrides.
+    station_reach_km: float = 25.0
     extra: dict = field(default_factory=dict)
 
     @property

@@ -60,7 +60,7 @@ def choose_weather(con: duckdb.DuckDBPyConnection, start: datetime) -> WeatherCh
     if issued is not None:
         return WeatherChoice("forecast", issued)
     has_analysis = con.execute(
-        "SELECT count(*) > 0 FROM weather_hourly WHERE kind = 'analysis' AND valid_time >= ?", [start]
+        "SELECT count(*) > 0 FROM weather_times WHERE kind = 'analysis' AND valid_time >= ?", [start]
     ).fetchone()[0]
     if not has_analysis:
         raise WxriskError(f"no weather covers {start:%Y-%m-%dT%H:%MZ}: import a forecast or analysis first")

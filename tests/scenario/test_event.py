@@ -7,15 +7,15 @@ import pytest
 
 from wxrisk.scenario.episodes import HOLDOUT_YEAR, spring_festival, winter_world
 from wxrisk.scenario.history import GridSampler, hazard_rates
-from wxrisk.scenario.roads import build_network, substream
+from wxrisk.scenario.roads import build_network, segment_pieces, substream, write_roads_geojson
 from wxrisk.scenario.weather import compute_fields, draw_forecast_error, hours_of, make_grid
 from wxrisk.scenario.world import DEMO_NOW_UTC, FORECAST_HOURS
 
 
 @pytest.fixture(scope="module")
-def board():
-    """Hazard rates [1/(km h)] over the board's 72 h, from the forecast issued at 00 UTC on 1 February."""
-    _, pieces = build_network(2024)
+def board(tmp_path_factory):
+    """Hazard rates [1/(km h)] over the board's 72 h, from the forecast issued at 18 UTC on 1 February."""
+    pieces = segment_pieces(write_roads_geojson(build_network(2024), tmp_path_factory.mktemp("event") / "roads.geojson"))
     grid = make_grid(108.0, 22.0, 122.0, 36.0, 0.25)
     world = winter_world(2024, HOLDOUT_YEAR)
     issued = hours_of("2024-02-01T18")

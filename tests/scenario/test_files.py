@@ -19,13 +19,13 @@ from wxrisk.model.dataset import split_by_winter
 from wxrisk.scenario import ScenarioFiles, generate
 from wxrisk.scenario.geography import CORRIDORS, TEAMS
 from wxrisk.scenario.history import INCIDENT_COLUMNS
-from wxrisk.scenario.roads import build_network, distance_km
+from wxrisk.scenario.roads import build_network, distance_km, segment_pieces, write_roads_geojson
 
 TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 11), datetime(2023, 1, 30)))
 
 
 def _hashes(files: ScenarioFiles) -> dict[str, str]:
-    paths = [files.roads, files.incidents, files.teams, *files.analysis, *(p for p, _ in files.forecasts)]
+    paths = [files.roads, files.incidents, files.teams, files.truth, *files.analysis, *(p for p, _ in files.forecasts)]
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
@@ -42,7 +42,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tiny, tmp_path):
     other = generate(tmp_path / "other", seed=7, size="tiny")
     assert _hashes(again) == _hashes(files)
     changed = {name for name, digest in _hashes(other).items() if _hashes(files)[name] != digest}
-    assert {"roads.geojson", "incidents.csv", "analysis_2022-23.nc"} <= changed
+    assert {"roads.geojson", "incidents.csv", "analysis_2022-23.nc", "truth.parquet"} <= changed
 
 
 def test_tiny_is_fast_and_small(tiny):
@@ -70,8 +70,9 @@ def test_roads_geojson_carries_the_osm_tags_and_synthetic_flag(tiny):
     assert "军山长江大桥" in bridges   # the G4 crosses the Yangtze at Junshan, south-west of Wuhan
 
 
-def test_demo_network_has_corridors_bridges_and_mountain_grades():
-    features, pieces = build_network(2024)
+def test_demo_network_has_corridors_bridges_and_mountain_grades(tmp_path):
+    features = build_network(2024)
+    pieces = segment_pieces(write_roads_geojson(features, tmp_path / "roads.geojson"))
     props = [f["properties"] for f in features]
     assert {c.ref for c in CORRIDORS} == {p["ref"] for p in props}
     assert 2000 <= pieces.length_km.sum() <= 3500           # issue 4 budget: ~2,000-3,500 km

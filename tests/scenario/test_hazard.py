@@ -18,7 +18,7 @@ from wxrisk.scenario.hazard import (
     travel_rush_factor,
 )
 from wxrisk.scenario.history import PieceWeather, hazard_rates, lookback_sum
-from wxrisk.scenario.roads import build_network
+from wxrisk.scenario.roads import build_network, segment_pieces, write_roads_geojson
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo-world.md"
 
@@ -49,8 +49,9 @@ def _fair(n_hours: int, n_pieces: int) -> PieceWeather:
                         wind_ms=3 * ones, ptype=np.zeros((n_hours, n_pieces), dtype=np.int8))
 
 
-def test_travel_rush_surges_traffic_and_incidents_in_fair_weather():
-    _, pieces = build_network(2024, refs=("G4",), lat_range=(30.18, 30.68))
+def test_travel_rush_surges_traffic_and_incidents_in_fair_weather(tmp_path):
+    roads = write_roads_geojson(build_network(2024, refs=("G4",), lat_range=(30.18, 30.68)), tmp_path / "roads.geojson")
+    pieces = segment_pieces(roads)
     w = next(w for w in demo_winters() if w.label == "2023-24")
     hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
     rate, _ = hazard_rates(pieces, _fair(len(hours), len(pieces)), hours, w.festival)

@@ -1,7 +1,7 @@
 """The feature table: one row per segment and hour, float32 columns in FEATURE_NAMES order.
 
-Weather is read from `weather_hourly` in blocks of segments x hours (plus LOOKBACK_HOURS of
-earlier hours for accumulations), turned into (segments x hours) arrays and computed with
+Weather is read from `weather_rows` (grids and stations) in blocks of segments x hours (plus
+LOOKBACK_HOURS of earlier hours for accumulations), turned into (segments x hours) arrays and computed with
 the pure functions of `physics`, `windows`, `calendar`, `exposure` and `history`.
 """
 
@@ -17,6 +17,7 @@ import pandas as pd
 from wxrisk.config import Settings, WxriskError
 from wxrisk.features import calendar, exposure, history, physics, windows
 from wxrisk.features.catalog import ACCUMULATION_HOURS, FEATURE_NAMES
+from wxrisk.weather.stations import daily_only_inputs
 
 WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms", "vis_m")
 LOOKBACK_HOURS = 48  # earlier hours read for accumulations and "hours since" [h]
@@ -70,7 +71,8 @@ def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str
             feats |= _history_features(incidents, block, chunk_hours, start)
             for name in FEATURE_NAMES:
                 out[name][s0:s0 + len(block), h0:h0 + len(chunk_hours)] = feats[name]
-    return _frame(segs, hours, out, [c for c in WEATHER_COLUMNS if not seen[c]])
+    missing = [c for c in WEATHER_COLUMNS if not seen[c]] + daily_only_inputs(con, read_start, end)
+    return _frame(segs, hours, out, missing)
 
 
 def _utc_naive(value) -> pd.Timestamp:
@@ -117,12 +119,14 @@ def _read_segments(con, source: _WeatherSource, read_start, end) -> pd.DataFrame
     segs = con.execute(f"""
         SELECT s.segment_id, s.highway, s.lon, s.lat, s.aadt, {", ".join("s." + c for c in SEGMENT_COLUMNS)}
         FROM segments s
-        WHERE s.segment_id IN (SELECT w.segment_id FROM weather_hourly w
+        WHERE s.segment_id IN (SELECT w.segment_id FROM weather_rows w
                                WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where})
         ORDER BY s.segment_id""", [read_start, end, *source.params]).df()
     if segs.empty:
-        raise WxriskError(f"weather_hourly: no {source.kind} rows for known segments between "
-                          f"{read_start} and {end}")
+        daily = daily_only_inputs(con, read_start, end)
+        raise WxriskError(f"weather: no {source.kind} rows for known segments between {read_start} and {end}"
+                          + (f"; only daily station values ({', '.join(daily)}), and hourly features "
+                             "are not made up from days" if daily else ""))
     segs["elevation_excess_m"] = _elevation_excess_m(segs)
     return segs
 
@@ -149,7 +153,7 @@ def _read_weather(con, source: _WeatherSource, block: pd.DataFrame, first_hour, 
         rows = con.execute(f"""
             SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
                    w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
-            FROM weather_hourly w JOIN {name} b ON b.segment_id = w.segment_id
+            FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
             WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}""",
                            [shape[1], t0, t0, t1, *source.params]).fetchnumpy()
     finally:

@@ -58,7 +58,7 @@ def segment_rates_from_history(con: duckdb.DuckDBPyConnection, before: datetime,
     segment gets the network rate 0 and the baseline ranks nothing.
     """
     hours, segments = con.execute(
-        "SELECT (SELECT count(DISTINCT valid_time) FROM weather_hourly WHERE kind = 'analysis' AND valid_time < $1), "
+        "SELECT (SELECT count(DISTINCT valid_time) FROM weather_times WHERE kind = 'analysis' AND valid_time < $1), "
         "(SELECT count(*) FROM segments)", [before]).fetchone()
     extra, params = "", [before]
     if weather_related_only:

@@ -128,7 +128,7 @@ def analysed_hours(con: duckdb.DuckDBPyConnection, until: datetime | None,
     if features_frame is not None:
         hours = normalise_keys(features_frame)["valid_time"].drop_duplicates()
     else:
-        hours = con.execute("SELECT DISTINCT valid_time FROM weather_hourly WHERE kind = 'analysis'").df()["valid_time"]
+        hours = con.execute("SELECT DISTINCT valid_time FROM weather_times WHERE kind = 'analysis'").df()["valid_time"]
     hours = pd.Series(pd.to_datetime(hours)).sort_values()
     return hours[hours < pd.Timestamp(until)] if until is not None else hours
 

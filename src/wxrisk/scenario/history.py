@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import shapely
 from scipy import sparse
 
 from wxrisk.scenario.hazard import (
@@ -114,9 +115,10 @@ def hazard_rates(pieces: RoadPieces, weather: PieceWeather, hours: np.ndarray, f
 
 
 def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, weather: PieceWeather,
-                   hours: np.ndarray, festival: date, hazard: HazardConstants = HAZARD) -> list[dict]:
-    """Incident rows in the generic preset, in time order."""
-    rate, state = hazard_rates(pieces, weather, hours, festival, hazard)
+                   hours: np.ndarray, rate: np.ndarray, state: dict[str, np.ndarray],
+                   hazard: HazardConstants = HAZARD) -> list[dict]:
+    """Incident rows in the generic preset, in time order, drawn from `rate` (expected incidents per
+    segment-hour, (hours, pieces)) and the road state behind it (`hazard_rates`)."""
     counts = rng.poisson(rate)
     t_idx, p_idx = np.nonzero(counts)
     repeats = counts[t_idx, p_idx]
@@ -131,8 +133,7 @@ def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, wea
     vehicles = 1 + rng.poisson(np.where(icy, 1.4, 0.5))
     casualties = np.where(severity < 3, 1 + rng.poisson(np.where(severity == 0, 0.5, 0.3)), 0)
     unknown_surface = rng.uniform(size=n) < UNKNOWN_SURFACE_SHARE
-    lon = pieces.start[p_idx, 0] + along * (pieces.end[p_idx, 0] - pieces.start[p_idx, 0])
-    lat = pieces.start[p_idx, 1] + along * (pieces.end[p_idx, 1] - pieces.start[p_idx, 1])
+    lon, lat = shapely.get_coordinates(shapely.line_interpolate_point(pieces.lines[p_idx], along, normalized=True)).T
     local = datetimes_of(hours[t_idx] - 1 + LOCAL_OFFSET_H).astype("datetime64[m]") + minute.astype("timedelta64[m]")
     ptype = weather.ptype[t_idx, p_idx]
     surface = surface_label(ptype, state["road_c"][t_idx, p_idx], state["icy"][t_idx, p_idx],

@@ -13,6 +13,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from wxrisk.config import Settings
+from wxrisk.roads.importer import segments_frame
+from wxrisk.roads.reader import read_roads
 from wxrisk.scenario.geography import BORDER, CORRIDORS, MOUNTAINS, RIVERS, Corridor, terrain_elevation_m
 
 KM_PER_DEG_LAT = 111.2
@@ -42,14 +45,14 @@ def distance_km(lon0, lat0, lon1, lat1) -> np.ndarray:
 
 @dataclass
 class RoadPieces:
-    """The network as ~1 km pieces (consecutive vertices of a feature), with the attributes the hazard uses."""
+    """The network as the roads importer segments it (<= 1 km), with the attributes the hazard uses."""
 
-    lon: np.ndarray            # piece midpoint longitude [deg]
-    lat: np.ndarray            # piece midpoint latitude [deg]
-    start: np.ndarray          # (n, 2) start vertex lon, lat
-    end: np.ndarray            # (n, 2) end vertex lon, lat
+    segment_id: np.ndarray     # exactly as `wxrisk import roads` assigns it
+    lon: np.ndarray            # segment midpoint longitude [deg]
+    lat: np.ndarray            # segment midpoint latitude [deg]
+    lines: np.ndarray          # shapely LineStrings of the segment paths [lon, lat]
     length_km: np.ndarray
-    ref: np.ndarray            # road number per piece
+    ref: np.ndarray            # road number per segment
     province: np.ndarray
     aadt: np.ndarray           # vehicles/day
     is_bridge: np.ndarray
@@ -58,6 +61,22 @@ class RoadPieces:
 
     def __len__(self) -> int:
         return len(self.length_km)
+
+
+def segment_pieces(roads_path: Path, segment_max_km: float = Settings().segment_max_km) -> RoadPieces:
+    """The segments `wxrisk import roads` makes of `roads_path` (same reader, same cutting, same ids)."""
+    frame = segments_frame(read_roads(roads_path), segment_max_km)
+    paths = [np.asarray(json.loads(p), dtype=float) for p in frame["path_json"]]
+    return RoadPieces(
+        segment_id=frame["segment_id"].to_numpy(str), lon=frame["lon"].to_numpy(float),
+        lat=frame["lat"].to_numpy(float), lines=shapely.linestrings(np.concatenate(paths),
+                                                                    indices=np.repeat(np.arange(len(paths)),
+                                                                                      [len(p) for p in paths])),
+        length_km=frame["length_km"].to_numpy(float), ref=frame["road_ref"].to_numpy(str),
+        province=frame["province"].to_numpy(str), aadt=frame["aadt"].to_numpy(float),
+        is_bridge=frame["bridge"].to_numpy(bool), is_tunnel=frame["tunnel"].to_numpy(bool),
+        grade_pct=np.abs(frame["grade_pct"].fillna(0.0).to_numpy(float)),
+    )
 
 
 def densify_corridor(corridor: Corridor, seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -151,11 +170,9 @@ def _label_mountain_run(kinds: list[str], start: int, stop: int, cum_km: np.ndar
 
 
 def build_network(seed: int, refs: tuple[str, ...] | None = None,
-                  lat_range: tuple[float, float] | None = None) -> tuple[list[dict], RoadPieces]:
-    """GeoJSON features and the matching ~1 km pieces, for all corridors or `refs`, cropped to `lat_range`."""
+                  lat_range: tuple[float, float] | None = None) -> list[dict]:
+    """GeoJSON features for all corridors or `refs`, cropped to `lat_range`."""
     features: list[dict] = []
-    pieces: dict[str, list] = {k: [] for k in ("start", "end", "ref", "province", "aadt", "bridge", "tunnel",
-                                               "grade")}
     for corridor in CORRIDORS:
         if refs is not None and corridor.ref not in refs:
             continue
@@ -166,31 +183,10 @@ def build_network(seed: int, refs: tuple[str, ...] | None = None,
             mid_lat = (lat[:-1] + lat[1:]) / 2
             keep = (mid_lat >= lat_range[0]) & (mid_lat <= lat_range[1])
         for first, last in _runs([(provinces[i], kinds[i]) if keep[i] else None for i in range(len(kinds))]):
-            feature = _feature(corridor, len([f for f in features if f["properties"]["ref"] == corridor.ref]),
-                               lon[first:last + 2], lat[first:last + 2], ele[first:last + 2],
-                               provinces[first], kinds[first])
-            props = feature["properties"]
-            grade = abs(float(props["incline"].rstrip("%"))) if "incline" in props else 0.0
-            for i in range(first, last + 1):
-                pieces["start"].append((lon[i], lat[i]))
-                pieces["end"].append((lon[i + 1], lat[i + 1]))
-                pieces["ref"].append(corridor.ref)
-                pieces["province"].append(provinces[i])
-                pieces["aadt"].append(props["aadt"])
-                pieces["bridge"].append(props.get("bridge") == "yes")
-                pieces["tunnel"].append(props.get("tunnel") == "yes")
-                pieces["grade"].append(grade)
-            features.append(feature)
-    start = np.array(pieces["start"])
-    end = np.array(pieces["end"])
-    road_pieces = RoadPieces(
-        lon=(start[:, 0] + end[:, 0]) / 2, lat=(start[:, 1] + end[:, 1]) / 2, start=start, end=end,
-        length_km=distance_km(start[:, 0], start[:, 1], end[:, 0], end[:, 1]),
-        ref=np.array(pieces["ref"]), province=np.array(pieces["province"]),
-        aadt=np.array(pieces["aadt"], dtype=float), is_bridge=np.array(pieces["bridge"]),
-        is_tunnel=np.array(pieces["tunnel"]), grade_pct=np.array(pieces["grade"]),
-    )
-    return features, road_pieces
+            features.append(_feature(corridor, len([f for f in features if f["properties"]["ref"] == corridor.ref]),
+                                     lon[first:last + 2], lat[first:last + 2], ele[first:last + 2],
+                                     provinces[first], kinds[first]))
+    return features
 
 
 def _runs(keys: list) -> list[tuple[int, int]]:

@@ -12,8 +12,15 @@ import numpy as np
 from wxrisk.config import WxriskError
 from wxrisk.scenario.episodes import HOLDOUT_YEAR, Winter, demo_winters, spring_festival, winter_world
 from wxrisk.scenario.geography import TEAMS
-from wxrisk.scenario.history import GridSampler, concat_weather, draw_incidents, write_incidents_csv
-from wxrisk.scenario.roads import build_network, substream, write_roads_geojson
+from wxrisk.scenario.history import (
+    GridSampler,
+    concat_weather,
+    draw_incidents,
+    hazard_rates,
+    write_incidents_csv,
+)
+from wxrisk.scenario.roads import build_network, segment_pieces, substream, write_roads_geojson
+from wxrisk.scenario.truth import TruthWriter
 from wxrisk.scenario.weather import (
     Grid,
     compute_fields,
@@ -38,6 +45,7 @@ class ScenarioFiles:
     analysis: list[Path]                          # NetCDF, one per history window
     forecasts: list[tuple[Path, datetime]]        # NetCDF and its issue time
     teams: Path                                   # CSV team_id,name,province,lon,lat,cars
+    truth: Path                                   # Parquet: the generating hazard per imported segment-hour
     now: datetime                                 # the demo board's start hour
     train_until: datetime                         # history before this trains the model
     holdout_winter: tuple[datetime, datetime]     # the evaluation window [start, end)
@@ -82,17 +90,19 @@ def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo") -> Scena
     spec = size_spec(size)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    features, pieces = build_network(seed, spec.refs, spec.lat_range)
-    roads = write_roads_geojson(features, out / "roads.geojson")
+    roads = write_roads_geojson(build_network(seed, spec.refs, spec.lat_range), out / "roads.geojson")
+    pieces = segment_pieces(roads)
     grid = make_grid(*spec.grid)
     sampler = GridSampler.for_points(grid, pieces.lon, pieces.lat)
-    analysis, rows = [], []
+    analysis, rows, truth = [], [], TruthWriter(out / "truth.parquet", pieces.segment_id)
     for w in spec.winters:
         world = winter_world(seed, w.festival.year)
         hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
         path, weather = _write_analysis(world, grid, hours, sampler, out / f"analysis_{w.label}.nc")
         analysis.append(path)
-        rows += draw_incidents(substream(seed, f"incidents/{w.label}"), w.label, pieces, weather, hours, w.festival)
+        rate, state = hazard_rates(pieces, weather, hours, w.festival)
+        truth.add(hours, rate, np.where(state["icy"], rate, 0.0))
+        rows += draw_incidents(substream(seed, f"incidents/{w.label}"), w.label, pieces, weather, hours, rate, state)
     incidents = write_incidents_csv(rows, out / "incidents.csv")
     holdout_world = winter_world(seed, HOLDOUT_YEAR)
     forecasts = []
@@ -104,7 +114,7 @@ def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo") -> Scena
     holdout = next(w for w in spec.winters if w.role == "holdout")
     return ScenarioFiles(
         roads=roads, incidents=incidents, analysis=analysis, forecasts=forecasts,
-        teams=write_teams_csv(out / "teams.csv"), now=DEMO_NOW_UTC, train_until=holdout.start, holdout_winter=(holdout.start, holdout.end),
+        teams=write_teams_csv(out / "teams.csv"), truth=truth.close(), now=DEMO_NOW_UTC, train_until=holdout.start, holdout_winter=(holdout.start, holdout.end),
     )
 
 

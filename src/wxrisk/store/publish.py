@@ -25,7 +25,7 @@ BOARD_QUERIES: dict[str, str] = {
     "risk": "SELECT * FROM risk WHERE run_id = $run",
     "segments": "SELECT * FROM segments WHERE segment_id IN (SELECT DISTINCT segment_id FROM risk WHERE run_id = $run)",
     "weather": (
-        "SELECT w.* FROM weather_hourly w JOIN runs r ON r.run_id = $run "
+        "SELECT w.* FROM weather_rows w JOIN runs r ON r.run_id = $run "
         "WHERE w.valid_time >= r.start_time - INTERVAL 24 HOUR "
         "AND w.valid_time < r.start_time + to_hours(r.hours) "
         "AND (w.kind = 'analysis' OR w.issued_at = r.weather_issued_at)"

@@ -1,9 +1,10 @@
-"""Import weather grids: sample each file onto the road segments and store segment-hours.
+"""Import weather: grids sampled onto the road segments, station and point series stored once.
 
 Per file: open (GRIB, NetCDF, Zarr), find the known variables (`weather.variables`), sample them
 at the segment midpoints with cached weights (`weather.sampling`), convert units once
 (`weather.units`), line them up on valid time and write `weather_hourly` through the import
-ledger. Everything that can fail on bad input happens before anything is written.
+ledger. Everything that can fail on bad input happens before anything is written. Station and
+point files (Open-Meteo CSV, GHCN-Daily, mapped station CSV) go to `weather.stations` instead.
 
 Window key: `weather:<kind>:<issued or ->:<first valid>/<last valid>:<columns>`. A newer file with
 the same kind, issue time, valid range and variables replaces the older one's rows; files with
@@ -29,7 +30,11 @@ import xarray as xr
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
 from wxrisk.weather import grid
+from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
+from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
 from wxrisk.weather.sampling import SamplePoints, apply_weights, cached_weights
+from wxrisk.weather.station_csv import read_station_csv
+from wxrisk.weather.stations import import_series
 from wxrisk.weather.units import (
     hourly_from_accumulated_since_issue,
     hourly_from_interval_amount,
@@ -299,17 +304,30 @@ def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints
 
 
 def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, kind: str = "analysis",
-                   issued: str | datetime | None = None) -> list[ImportResult]:
-    """Import weather grid files (one path or several) onto the segments; one result per file.
+                   issued: str | datetime | None = None, station: str | None = None,
+                   station_list: str | Path | None = None, mapping: str | Path | None = None,
+                   tz: str | None = None, max_km: float | None = None) -> list[ImportResult]:
+    """Import weather files (one path or several); one result per file.
 
-    Each file is read and sampled whole before its rows are written in one transaction; the
-    same bytes again give `status="unchanged"`.
+    Grids (GRIB, NetCDF, Zarr) are sampled onto the segments. Station and point files (Open-Meteo
+    CSV, GHCN-Daily `.dly`, a CSV with a station `mapping`) are stored once per station and
+    served to the segments by nearest station (`weather.stations`); `station`, `station_list`,
+    `tz` and `max_km` apply to them only. Each file is read whole before anything is written;
+    the same bytes (and options) again give `status="unchanged"`.
     """
     paths = [paths] if isinstance(paths, str | Path) else list(paths)
-    points = load_segment_points(con)
+    station_options = {"station": station, "station_list": station_list, "mapping": mapping, "tz": tz,
+                       "max_km": max_km}
     results = []
+    points = None
     for path in paths:
         path = Path(path)
+        if station_format(path, mapping) is not None:
+            results.append(import_station_file(con, settings, path, kind, issued, **station_options))
+            continue
+        if given := [f"--{k.replace('_', '-')}" for k, v in station_options.items() if v is not None]:
+            raise WxriskError(f"{path}: {', '.join(given)} apply to station and point files, not to a grid")
+        points = points or load_segment_points(con)
         file_hash = path_sha256(path) if path.exists() else None
         if file_hash is not None and already_imported(con, file_hash):
             # The ledger answers `unchanged` for known bytes before it uses the window key.
@@ -317,9 +335,47 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             continue
         sampled = read_weather(path, points, kind, issued)
         results.append(run_import(con, KIND, path, window_key(sampled),
-                                  lambda entry, sampled=sampled: write_sampled(entry, sampled, points),
+                                  lambda entry, sampled=sampled, points=points: write_sampled(entry, sampled, points),
                                   file_hash=file_hash))
     return results
+
+
+def station_format(path: Path, mapping) -> str | None:
+    """`station-csv`, `ghcn-daily` or `open-meteo-csv` when `path` is a station/point file; None for grids."""
+    if mapping is not None:
+        return "station-csv"
+    if not path.is_file():
+        return None
+    if looks_like_ghcn(path):
+        return "ghcn-daily"
+    if "".join(path.suffixes[-2:]).lower() in (".csv", ".txt", ".csv.gz", ".txt.gz") or looks_like_openmeteo(path):
+        return "open-meteo-csv"
+    return None
+
+
+def import_station_file(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, kind: str, issued,
+                        station=None, station_list=None, mapping=None, tz=None, max_km=None) -> ImportResult:
+    """Read one station/point file whole, then store it once per station through the ledger."""
+    if kind != "analysis" or issued is not None:
+        raise WxriskError(f"{path}: station and point series are imported as analysis (observed or "
+                          "reanalysed weather), without --issued")
+    if con.execute("SELECT count(*) FROM segments").fetchone()[0] == 0:
+        raise WxriskError("segments: none in the database; import roads before weather")
+    fmt = station_format(path, mapping)
+    if station_list is not None and fmt != "ghcn-daily":
+        raise WxriskError(f"{path}: --station-list is for GHCN-Daily files")
+    if fmt == "station-csv":
+        series = read_station_csv(path, Path(mapping), station, tz)
+    elif fmt == "ghcn-daily":
+        if tz is not None:
+            raise WxriskError(f"{path}: --tz does not apply to GHCN-Daily (its days are the station's own)")
+        series = read_ghcn_daily(path, station, Path(station_list) if station_list else None)
+    else:
+        if not looks_like_openmeteo(path):
+            raise WxriskError(f"{path}: not an Open-Meteo CSV (its first line is neither Open-Meteo's metadata "
+                              "header nor `time,...`); for another station CSV give --mapping")
+        series = read_openmeteo_csv(path, station, tz)
+    return import_series(con, path, series, settings.station_reach_km if max_km is None else max_km)
 
 
 def already_imported(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:

@@ -78,7 +78,7 @@ UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     },
     "accumulation": {  # water depth -> mm
         "m": (1000.0, 0.0), "mofwaterequivalent": (1000.0, 0.0), "mm": (1.0, 0.0),
-        "kgm-2": (1.0, 0.0), "kg/m2": (1.0, 0.0), "cm": (10.0, 0.0),
+        "kgm-2": (1.0, 0.0), "kg/m2": (1.0, 0.0), "cm": (10.0, 0.0), "inch": (25.4, 0.0), "in": (25.4, 0.0),
     },
     "rate": {  # water flux -> mm/h
         "kgm-2s-1": (3600.0, 0.0), "kg/m2/s": (3600.0, 0.0), "mms-1": (3600.0, 0.0),
@@ -87,8 +87,22 @@ UNIT_CONVERSIONS: dict[str, dict[str, tuple[float, float]]] = {
     },
     "speed": {  # -> m/s
         "ms-1": (1.0, 0.0), "m/s": (1.0, 0.0), "km/h": (1.0 / 3.6, 0.0), "kmh-1": (1.0 / 3.6, 0.0),
-        "knots": (0.514444, 0.0), "kt": (0.514444, 0.0), "kn": (0.514444, 0.0),
+        "knots": (0.514444, 0.0), "kt": (0.514444, 0.0), "kn": (0.514444, 0.0), "mph": (0.44704, 0.0), "mp/h": (0.44704, 0.0),
     },
     "distance": {"m": (1.0, 0.0), "km": (1000.0, 0.0)},  # -> m
 }
 UNIT_CONVERSIONS["wind_component"] = UNIT_CONVERSIONS["speed"]
+
+# Open-Meteo documents its snowfall in cm of fresh snow and its water equivalent as "divide by 7
+# ... 7 cm snow = 10 mm precipitation water equivalent" (open-meteo.com/en/docs, hourly
+# `snowfall`): 0.7 cm of snow per mm of water. Used for every depth-of-snow amount.
+SNOW_CM_PER_WATER_MM = 0.7
+UNIT_CONVERSIONS["snowfall"] = {  # -> mm water equivalent
+    "mm": (1.0, 0.0), "kgm-2": (1.0, 0.0), "m": (1000.0, 0.0), "mofwaterequivalent": (1000.0, 0.0),
+    "cm": (1.0 / SNOW_CM_PER_WATER_MM, 0.0),  # cm of snow (Open-Meteo)
+    "cmsnow": (1.0 / SNOW_CM_PER_WATER_MM, 0.0), "mmsnow": (0.1 / SNOW_CM_PER_WATER_MM, 0.0),
+    "inch": (2.54 / SNOW_CM_PER_WATER_MM, 0.0), "inchsnow": (2.54 / SNOW_CM_PER_WATER_MM, 0.0),
+}
+UNIT_CONVERSIONS["snow_depth"] = {  # -> cm of snow on the ground
+    "m": (100.0, 0.0), "cm": (1.0, 0.0), "mm": (0.1, 0.0), "inch": (2.54, 0.0), "in": (2.54, 0.0),
+}
