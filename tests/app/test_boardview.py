@@ -315,3 +315,14 @@ def test_snapshot_freshness_tables(board):
     assert set(snapshot.import_freshness(board)["kind"]) == {"roads", "weather", "incidents"}
     assert snapshot.quarantine_counts(board)["rows"].sum() == 2
     assert snapshot.teams(board).set_index("team_id").at["T-XN", "cars_assigned"] == 2
+
+
+def test_tier_report_of_a_published_board(board):
+    report = verify.tier_report(board)
+    lines = report.splitlines()
+    # 50 segments x the 43 hours up to the last incident known (I4, in the hour ending at +42 h)
+    assert lines[0].startswith("2,150 segment-hours, 4 with an incident")
+    red = next(line for line in lines if line.startswith("red ")).split()
+    none = next(line for line in lines if line.startswith("none ")).split()
+    assert float(red[-1]) > 10 and float(none[-1]) == 0.0  # the storm's incidents fell on red hours
+    assert "per icing warning level" in report and "per visibility warning level" in report

@@ -103,3 +103,47 @@ def rates_text(table: pd.DataFrame, title: str) -> str:
         lines.append(f"{row.level:<8} {row.segment_hours:>10,} {row.incident_hours:>9,} {row.share_of_incidents:>7.1%} "
                      f"{rate:>9} {lift:>6}")
     return "\n".join(lines)
+
+
+def board_rows(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A published snapshot's risk rows (tier, warnings) and the matched incidents of its window."""
+    from wxrisk.boardview import snapshot
+
+    run = snapshot.run_info(con)
+    risk = snapshot.risk_table(con)
+    incidents = snapshot.incidents_in_window(con, run.start_time - HOUR, run.valid_hours()[-1])
+    return risk, incidents
+
+
+def tier_report(con) -> str:
+    """Do the tiers rank, and where do the warnings stand? Per tier and per warning level of a
+    published board: segment-hours, those with an incident, share of incidents, rate and lift over
+    the average, against the incidents that then happened (up to the last one known)."""
+    from wxrisk.levels import TIERS, WARNING_LEVELS
+
+    risk, incidents = board_rows(con)
+    rows = observed_rows(risk, incidents)
+    if rows.empty:
+        return "no incident in the board's window yet: nothing to verify"
+    tiers = rates_by_level(rows["tier"], rows["hit"], TIERS)
+    tiered = int(tiers["segment_hours"].iloc[1:].sum())
+    red = int(tiers.loc[tiers["level"] == "red", "segment_hours"].iloc[0])
+    lines = [f"{len(rows):,} segment-hours, {int(rows['hit'].sum()):,} with an incident; red is "
+             f"{red / tiered if tiered else 0:.1%} of the {tiered:,} tiered segment-hours",
+             rates_text(tiers, "per risk tier")]
+    for kind in ("icing", "visibility"):
+        levels = rows[f"{kind}_warning"].fillna("none")
+        lines.append(rates_text(rates_by_level(levels, rows["hit"], WARNING_LEVELS), f"per {kind} warning level"))
+    return "\n\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m wxrisk.boardview.verify [SNAPSHOT.duckdb]
+    import sys
+
+    from wxrisk.config import load_settings
+    from wxrisk.store.publish import current_board_path, open_board
+
+    path = sys.argv[1] if len(sys.argv) > 1 else current_board_path(load_settings())
+    with open_board(path) as board:
+        print(f"board {path}\n")
+        print(tier_report(board))
