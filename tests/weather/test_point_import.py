@@ -236,3 +236,14 @@ def test_roads_imported_after_the_point_are_mapped_again(tmp_path):
     again = cli(db, "import", "roads", str(LEEDS_ROADS))
     assert first.returncode == weather.returncode == again.returncode == 0, again.stderr
     assert "hourly weather stations re-mapped: 1122 segments served" in again.stdout
+
+
+def test_the_bench_counts_stored_and_fanned_out_rows(tmp_path):
+    from wxrisk.weather.bench import run
+
+    rows = "".join(f"2022-12-01T{h:02d}:00,1.0,0.5,0.7,36,0.5\n" for h in range(24))
+    point = write(tmp_path / "p_53.81N_1.56W_48m.csv", HEADER + rows)
+    figures = dict(run(LEEDS_ROADS, point, "2022-12", fan_out=True))
+    assert figures["segments"] == "1,122" and figures["station-hours stored"] == "24"
+    assert figures["fanned out: rows"] == f"{1122 * 24:,}"
+    assert figures["build_features 2022-12, all segments"].startswith(f"{1122 * 744:,} segment-hours")

@@ -28,6 +28,7 @@ from wxrisk.sources.http import (
     remove_parts,
     write_bytes_atomic,
 )
+from wxrisk.weather.variables import SNOW_CM_PER_WATER_MM  # Open-Meteo: 7 cm snow = 10 mm water
 
 SOURCE = "open-meteo"
 FORECAST_URL = "https://api.open-meteo.com/v1/forecast"
@@ -52,10 +53,6 @@ REQUEST_OPTIONS = {"timezone": "GMT", "wind_speed_unit": "ms", "precipitation_un
 GRID_STEPS_DEG = (0.25, 0.5)
 MAX_POINTS = 2500          # each location counts as an API call: 4 runs/day x 2500 = the free daily 10,000
 MAX_URL_CHARS = 8000       # a conservative request-line limit for servers and proxies
-
-# Open-Meteo documentation (hourly variables): "snowfall ... in centimeters. For the water
-# equivalent in millimeter, divide by 7. E.g. 7 cm snow = 10 mm precipitation water equivalent".
-SNOW_CM_PER_WATER_MM = 0.7
 
 # WMO weather interpretation codes (WW, as listed by Open-Meteo) -> ECMWF precipitation type.
 PTYPE_NONE, PTYPE_RAIN, PTYPE_FREEZING_RAIN, PTYPE_SNOW, PTYPE_FREEZING_DRIZZLE = 0, 1, 3, 5, 12
