@@ -1,4 +1,4 @@
-"""The `wxrisk` command line (CONTRACT.md section 5). Bad input ends with one line on stderr."""
+"""The `wxrisk` command line (README.md, docs/). Bad input ends with one line on stderr."""
 
 from __future__ import annotations
 
@@ -61,18 +61,27 @@ def _flows():
 @app.command()
 def demo(
     db: DbOption = None,
-    size: Annotated[str, typer.Option(help="demo (the 2024 event) or tiny (seconds, for tests).")] = "demo",
+    size: Annotated[str, typer.Option(help="demo (the whole world) or tiny (seconds, for tests).")] = "demo",
     seed: int = 2024,
+    world: Annotated[str, typer.Option(help="demo (central China, the 2024 event) or guizhou (the Guizhou plateau's "
+                                            "freezing fog and drizzle).")] = "demo",
     serve: Annotated[bool, typer.Option(help="Start the board at http://localhost:PORT when done.")] = False,
     port: int = 8501,
 ) -> None:
-    """The embedded demo world end to end (as Prefect flows), then optionally the board."""
+    """A synthetic scenario world end to end (as Prefect flows), then optionally the board."""
+    from wxrisk.scenario.world import world_spec
+
+    world_spec(world)
+    if world != "demo" and "WXRISK_DATA" not in os.environ:
+        os.environ["WXRISK_DATA"] = str(Path("data") / world)   # its own database, models and boards
+        os.environ.setdefault("WXRISK_MODELS", str(Path("data") / world / "models"))
+        _say(f"world {world}: database, models and boards under data/{world} (set WXRISK_DATA to choose)")
     settings = _settings(db)
     out_dir = settings.data_dir / "demo"
-    _say(f"demo world ({size}, seed {seed}) -> {out_dir}; database {settings.db_path}")
+    _say(f"{world} world ({size}, seed {seed}) -> {out_dir}; database {settings.db_path}")
     _say("starting Prefect (a temporary local server) and running the flows: generate, import, train, score")
-    run_id = _flows().demo_flow(str(settings.db_path), str(out_dir), size, seed)
-    _say(f"board published: run {run_id} (SYNTHETIC demo data)")
+    run_id = _flows().demo_flow(str(settings.db_path), str(out_dir), size, seed, world)
+    _say(f"board published: run {run_id} (SYNTHETIC {world} world)")
     if serve:
         board(db=db, port=port)
 
@@ -111,17 +120,51 @@ def import_roads(path: Path, db: DbOption = None) -> None:
 @import_app.command("incidents")
 def import_incidents(
     path: Path,
-    preset: Annotated[str, typer.Option(help="generic, stats19 or stats19-decoded")] = "generic",
-    mapping: Annotated[Path | None, typer.Option(help="YAML mapping for any other export")] = None,
-    tz: Annotated[str | None, typer.Option(help="time zone of local times in the file")] = None,
+    preset: Annotated[str | None, typer.Option(help="generic (default), stats19 or stats19-decoded")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping for any other export (a path or a shipped name)")] = None,
+    tz: Annotated[str | None, typer.Option(help="time zone of local times: IANA name or UTC offset")] = None,
+    encoding: Annotated[str | None, typer.Option(help="text encoding (default: UTF-8, or GB18030 Chinese)")] = None,
+    max_quarantined: Annotated[float, typer.Option(help="refuse the file when more than this share of rows "
+                                                        "would be quarantined")] = 0.5,
+    replace: Annotated[str | None, typer.Option(help="an earlier import (id or path) this file supersedes")] = None,
     db: DbOption = None,
 ) -> None:
-    """Incidents from CSV or Parquet, matched to the nearest segment."""
+    """Incidents from CSV or Parquet, matched to the nearest segment (docs/importers.md)."""
     from wxrisk.incidents.importer import import_incidents as run
 
     settings = _settings(db)
     with _connect(settings) as con:
-        typer.echo(run(con, settings, path, preset=preset, mapping=mapping, tz=tz).summary())
+        typer.echo(run(con, settings, path, preset=preset, mapping=mapping, tz=tz, encoding=encoding,
+                       max_quarantined=max_quarantined, replace=replace).summary())
+
+
+@import_app.command("list")
+def import_list(db: DbOption = None) -> None:
+    """Every source's current import: id, kind, rows, path."""
+    from wxrisk.store.ledger import current_imports
+
+    settings = _settings(db)
+    with _connect(settings) as con:
+        for found in current_imports(con):
+            typer.echo(f"{found.import_id:>5}  {found.kind:<9}  {found.finished_at:%Y-%m-%d %H:%M}  "
+                       f"{found.rows_kept:>9} kept  {found.rows_quarantined:>7} quarantined  {found.path}")
+
+
+@import_app.command("remove")
+def import_remove(
+    target: Annotated[str, typer.Argument(help="import id, file path or source (see `wxrisk import list`)")],
+    db: DbOption = None,
+) -> None:
+    """Delete the rows of one import (incidents, roads or weather) in one transaction."""
+    from wxrisk.incidents.importer import rematch_incidents
+    from wxrisk.store.ledger import remove_import
+
+    settings = _settings(db)
+    with _connect(settings) as con:
+        result = remove_import(con, target)
+        typer.echo(result.summary())
+        if result.kind == "roads":
+            typer.echo(f"incidents re-matched to the remaining segments: {rematch_incidents(con, settings)}")
 
 
 @import_app.command("weather")
@@ -283,7 +326,7 @@ def export_risk(
     run: Annotated[str | None, typer.Option(help="run id (default: the current board)")] = None,
     db: DbOption = None,
 ) -> None:
-    """One row per segment and hour: risk, tier and top drivers (CONTRACT.md section 4)."""
+    """One row per segment and hour: risk, ice risk, tier and top drivers (docs/architecture.md)."""
     from wxrisk.board.export import export_risk as run_export
 
     typer.echo(run_export(_board_file(_settings(db), run), out))

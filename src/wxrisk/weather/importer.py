@@ -28,11 +28,13 @@ import pyarrow as pa
 import xarray as xr
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
+from wxrisk.incidents.coverage import weather_overlap_notice
+from wxrisk.store.ledger import ImportEntry, ImportResult, current_import, file_sha256, run_import
 from wxrisk.weather import grid
 from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
 from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
 from wxrisk.weather.sampling import SamplePoints, apply_weights, cached_weights
+from wxrisk.weather.series import first_line
 from wxrisk.weather.station_csv import read_station_csv
 from wxrisk.weather.stations import import_series
 from wxrisk.weather.units import (
@@ -323,7 +325,11 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
     for path in paths:
         path = Path(path)
         if station_format(path, mapping) is not None:
-            results.append(import_station_file(con, settings, path, kind, issued, **station_options))
+            result = import_station_file(con, settings, path, kind, issued, **station_options)
+            if kind == "analysis" and result.status != "unchanged" and "valid_from" in result.details and (
+                    notice := weather_overlap_notice(con, result.details["valid_from"], result.details["valid_to"])):
+                result.details.setdefault("warnings", []).append(notice)
+            results.append(result)
             continue
         if given := [f"--{k.replace('_', '-')}" for k, v in station_options.items() if v is not None]:
             raise WxriskError(f"{path}: {', '.join(given)} apply to station and point files, not to a grid")
@@ -334,6 +340,9 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             results.append(run_import(con, KIND, path, UNCHANGED_WINDOW, write_nothing, file_hash=file_hash))
             continue
         sampled = read_weather(path, points, kind, issued)
+        if kind == "analysis" and (notice := weather_overlap_notice(con, sampled.details["valid_from"],
+                                                                    sampled.details["valid_to"])):
+            sampled.details["warnings"] = [notice]
         results.append(run_import(con, KIND, path, window_key(sampled),
                                   lambda entry, sampled=sampled, points=points: write_sampled(entry, sampled, points),
                                   file_hash=file_hash))
@@ -348,7 +357,7 @@ def station_format(path: Path, mapping) -> str | None:
         return None
     if looks_like_ghcn(path):
         return "ghcn-daily"
-    if "".join(path.suffixes[-2:]).lower() in (".csv", ".txt", ".csv.gz", ".txt.gz") or looks_like_openmeteo(path):
+    if path.name.lower().endswith((".csv", ".txt", ".csv.gz", ".txt.gz")) or looks_like_openmeteo(path):
         return "open-meteo-csv"
     return None
 
@@ -372,16 +381,18 @@ def import_station_file(con: duckdb.DuckDBPyConnection, settings: Settings, path
         series = read_ghcn_daily(path, station, Path(station_list) if station_list else None)
     else:
         if not looks_like_openmeteo(path):
+            semicolons = ";" in first_line(path) and "," not in first_line(path)
             raise WxriskError(f"{path}: not an Open-Meteo CSV (its first line is neither Open-Meteo's metadata "
-                              "header nor `time,...`); for another station CSV give --mapping")
+                              "header nor `time,...`" + ("; its fields are separated by ';', as a spreadsheet "
+                                                         "re-saves it: use the file as downloaded" if semicolons else "")
+                              + "); for another station CSV give --mapping")
         series = read_openmeteo_csv(path, station, tz)
     return import_series(con, path, series, settings.station_reach_km if max_km is None else max_km)
 
 
 def already_imported(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
-    """True if these bytes are in the ledger (so reading and sampling them again is skipped)."""
-    return con.execute("SELECT count(*) FROM import_ledger WHERE kind = ? AND file_hash = ?",
-                       [KIND, file_hash]).fetchone()[0] > 0
+    """True if these bytes are their source's current import (so reading and sampling them again is skipped)."""
+    return current_import(con, KIND, file_hash) is not None
 
 
 def write_nothing(entry: ImportEntry) -> None:
