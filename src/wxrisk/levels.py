@@ -12,8 +12,8 @@ Every room that names or paints a level imports it from here (board rules, expor
 
 from __future__ import annotations
 
-TIERS = ("none", "blue", "yellow", "orange", "red")
-TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
+from wxrisk.vocab import TIER_RANK as TIER_RANK  # the tiers' names, re-exported beside their words
+from wxrisk.vocab import TIERS as TIERS
 WARNING_LEVELS = ("none", "yellow", "orange", "red")
 WARNING_RANK = {name: rank for rank, name in enumerate(WARNING_LEVELS)}
 WARNING_KINDS = ("icing", "visibility")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from wxrisk.board.tiers import assign_tiers, load_rules, segment_hour_signals
-from wxrisk.pipeline import ScoredBoard
+from wxrisk.scored import ScoredRun
 from wxrisk.store import connect
 
 START = datetime(2024, 2, 1, 16)  # 2 February 2024 00:00 Beijing time, in UTC
@@ -121,7 +121,7 @@ def make_world(tmp_path) -> dict:
     teams_path.write_text(TEAMS_CSV, encoding="utf-8")
     load_teams(con, teams_path)
     return {"con": con, "run_id": run_id, "features": features, "risk": risk, "segments": segments,
-            "scored": ScoredBoard(run_id, risk, rules), "tmp_path": tmp_path}
+            "scored": ScoredRun(run_id, risk, rules), "tmp_path": tmp_path}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pandas as pd
 
 from wxrisk.board.build import build_board
 from wxrisk.config import Settings
-from wxrisk.pipeline import ScoredBoard
+from wxrisk.scored import ScoredRun
 
 
 def test_board_of_the_world_run(world):
@@ -74,6 +74,6 @@ def test_without_teams_every_stretch_is_reported_unreachable(world):
 def test_a_quiet_board_has_no_stretch(world):
     quiet = world["scored"].frame.assign(tier=pd.Categorical(["none"] * len(world["scored"].frame),
                                                              categories=["none", "blue", "yellow", "orange", "red"]))
-    summary = build_board(world["con"], Settings(), world["run_id"], ScoredBoard(world["run_id"], quiet,
+    summary = build_board(world["con"], Settings(), world["run_id"], ScoredRun(world["run_id"], quiet,
                                                                                  world["scored"].rules))
     assert summary["stretches"] == 0 and summary["red_share_of_tiered"] == 0.0

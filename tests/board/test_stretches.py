@@ -12,12 +12,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from wxrisk.board.stretches import build_stretches, k_stake
+from wxrisk.board.stretches import build_stretches
+from wxrisk.vocab import k_stake
 from wxrisk.board.tiers import load_rules
 
 from .conftest import road_segments
 
 T0 = datetime(2024, 2, 2, 0)
+TZ = "Asia/Shanghai"  # the board's local time, for the reasons' words
+
+
+def stretches_of(risk: pd.DataFrame, segments: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    return build_stretches(risk, segments, rules, tz=TZ)
 
 
 def cells(segments: pd.DataFrame, risky: dict[str, list[int]], hours: int = 12, risk: float = 0.05) -> pd.DataFrame:
@@ -44,12 +50,12 @@ def g4():
 def test_gap_within_tolerance_joins_and_covers_the_gap(g4):
     ids = g4["segment_id"].tolist()
     risk = cells(g4, {ids[2]: [3], ids[3]: [3], ids[6]: [3]})  # K2-K4 risky, K4-K6 quiet, K6-K7 risky
-    joined = build_stretches(risk, g4, rules_with(gap_km=2.0))
+    joined = stretches_of(risk, g4, rules_with(gap_km=2.0))
     assert len(joined) == 1
     stretch = joined.iloc[0]
     assert (stretch["km_from"], stretch["km_to"], stretch["n_segments"]) == (2.0, 7.0, 5)
     assert json.loads(stretch["segment_ids"]) == ids[2:7]
-    split = build_stretches(risk, g4, rules_with(gap_km=1.5))
+    split = stretches_of(risk, g4, rules_with(gap_km=1.5))
     assert split[["km_from", "km_to"]].values.tolist() == [[2.0, 4.0], [6.0, 7.0]]
 
 
@@ -57,7 +63,7 @@ def test_different_roads_never_merge(g4):
     other = road_segments("G70", "w2", 10, 113.3, 30.4, "湖北")  # same place, same K-stakes
     segments = pd.concat([g4, other], ignore_index=True)
     risk = cells(segments, {g4["segment_id"][4]: [1], other["segment_id"][4]: [1], other["segment_id"][5]: [1]})
-    stretches = build_stretches(risk, segments, rules_with())
+    stretches = stretches_of(risk, segments, rules_with())
     assert stretches["road_ref"].tolist() == ["G4", "G70"]
     assert stretches["n_segments"].tolist() == [1, 2]
 
@@ -66,7 +72,7 @@ def test_same_road_ref_other_feature_is_another_stretch(g4):
     other_carriageway = road_segments("G4", "w9", 10, 113.3, 30.4, "湖北")
     segments = pd.concat([g4, other_carriageway], ignore_index=True)
     risk = cells(segments, {g4["segment_id"][4]: [1], other_carriageway["segment_id"][4]: [1]})
-    assert len(build_stretches(risk, segments, rules_with())) == 2
+    assert len(stretches_of(risk, segments, rules_with())) == 2
 
 
 def g4_route(route_id: str | None, lat0: float = 30.4) -> pd.DataFrame:
@@ -81,7 +87,7 @@ def test_a_stretch_runs_across_features_and_the_province_border_of_its_route():
     segments = g4_route("G4#1")
     ids = segments["segment_id"].tolist()
     risk = cells(segments, {ids[8]: [3], ids[9]: [3], ids[10]: [3], ids[11]: [3]})  # K8 to K12
-    stretches = build_stretches(risk, segments, rules_with())
+    stretches = stretches_of(risk, segments, rules_with())
     assert len(stretches) == 1
     stretch = stretches.iloc[0]
     assert (stretch["km_from"], stretch["km_to"], stretch["n_segments"]) == (8.0, 12.0, 4)
@@ -94,7 +100,7 @@ def test_without_a_route_the_source_feature_bounds_the_stretch():
     segments = g4_route(None)
     ids = segments["segment_id"].tolist()
     risk = cells(segments, {ids[8]: [3], ids[9]: [3], ids[10]: [3], ids[11]: [3]})
-    stretches = build_stretches(risk, segments, rules_with())
+    stretches = stretches_of(risk, segments, rules_with())
     assert stretches["stretch_id"].tolist() == ["G4-w1-K8+000-20240202T03Z", "G4-w2-K10+000-20240202T03Z"]
 
 
@@ -103,7 +109,7 @@ def test_another_route_of_the_same_road_is_another_stretch_named_by_its_number()
     second["segment_id"] = "far-" + second["segment_id"]
     segments = pd.concat([first, second], ignore_index=True)
     risk = cells(segments, {first["segment_id"][5]: [2], second["segment_id"][5]: [2]})
-    stretches = build_stretches(risk, segments, rules_with())
+    stretches = stretches_of(risk, segments, rules_with())
     assert stretches["stretch_id"].tolist() == ["G4-K5+000-20240202T02Z", "G4#2-K5+000-20240202T02Z"]
 
 
@@ -111,9 +117,9 @@ def test_a_long_stretch_is_cut_into_equal_parts_of_at_most_max_km():
     segments = g4_route("G4#1")
     risky = {sid: [3, 4] for sid in segments["segment_id"][2:19]}  # K2 to K19, 17 km for 2 hours
     rules = rules_with()
-    whole = build_stretches(cells(segments, risky), segments, rules)
+    whole = stretches_of(cells(segments, risky), segments, rules)
     rules["stretch"]["max_km"] = 6.0
-    cut = build_stretches(cells(segments, risky), segments, rules)
+    cut = stretches_of(cells(segments, risky), segments, rules)
     assert whole[["km_from", "km_to"]].values.tolist() == [[2.0, 19.0]]
     # 17 km in ceil(17 / 6) = 3 parts of 5.67 km; each 1-km segment goes to the part holding its midpoint
     assert cut[["km_from", "km_to"]].values.tolist() == [[2.0, 8.0], [8.0, 13.0], [13.0, 19.0]]
@@ -124,10 +130,10 @@ def test_a_long_stretch_is_cut_into_equal_parts_of_at_most_max_km():
 def test_hours_merge_into_one_window_within_the_time_gap(g4):
     sid = g4["segment_id"][5]
     risk = cells(g4, {sid: [1, 2, 5, 6]})  # quiet at hours 3 and 4: a 2 h gap
-    merged = build_stretches(risk, g4, rules_with(gap_hours=2))
+    merged = stretches_of(risk, g4, rules_with(gap_hours=2))
     assert len(merged) == 1
     assert (merged.loc[0, "onset"], merged.loc[0, "end_time"]) == (T0 + timedelta(hours=1), T0 + timedelta(hours=6))
-    split = build_stretches(risk, g4, rules_with(gap_hours=1))
+    split = stretches_of(risk, g4, rules_with(gap_hours=1))
     assert split["onset"].tolist() == [T0 + timedelta(hours=1), T0 + timedelta(hours=5)]
 
 
@@ -135,7 +141,7 @@ def test_moving_cell_is_one_stretch_but_distant_hours_are_not(g4):
     ids = g4["segment_id"].tolist()
     # the risky cell moves one km per hour (one storm), then a separate one later far away
     risk = cells(g4, {ids[1]: [0], ids[2]: [1], ids[3]: [2], ids[9]: [10]})
-    stretches = build_stretches(risk, g4, rules_with(gap_km=0.5, gap_hours=1))
+    stretches = stretches_of(risk, g4, rules_with(gap_km=0.5, gap_hours=1))
     assert stretches[["km_from", "km_to"]].values.tolist() == [[1.0, 4.0], [9.0, 10.0]]
 
 
@@ -143,7 +149,7 @@ def test_window_figures_peak_expected_incidents_and_k_stakes(g4):
     ids = g4["segment_id"].tolist()
     risk = cells(g4, {ids[3]: [2, 3], ids[4]: [3]})
     risk.loc[(risk["segment_id"] == ids[4]) & (risk["valid_time"] == T0 + timedelta(hours=3)), "risk"] = 0.3
-    stretch = build_stretches(risk, g4, rules_with(gap_hours=0)).iloc[0]
+    stretch = stretches_of(risk, g4, rules_with(gap_hours=0)).iloc[0]
     assert stretch["peak_risk"] == pytest.approx(0.3)
     assert stretch["peak_time"] == T0 + timedelta(hours=3)
     # sum over both segments and both hours: 0.05 + 0.05 + 0.3 + 0.001 (segment 4 at hour 2)
@@ -158,9 +164,9 @@ def test_window_figures_peak_expected_incidents_and_k_stakes(g4):
 def test_stretch_at_a_provincial_border_hands_over():
     segments = road_segments("G4", "w1", 10, 113.3, 30.4, lambda km: "湖北" if km < 8 else "湖南")
     ids = segments["segment_id"].tolist()
-    near = build_stretches(cells(segments, {ids[5]: [1]}), segments, rules_with())
-    far = build_stretches(cells(segments, {ids[1]: [1]}), segments, rules_with())
-    spans = build_stretches(cells(segments, {ids[7]: [1], ids[8]: [1]}), segments, rules_with())
+    near = stretches_of(cells(segments, {ids[5]: [1]}), segments, rules_with())
+    far = stretches_of(cells(segments, {ids[1]: [1]}), segments, rules_with())
+    spans = stretches_of(cells(segments, {ids[7]: [1], ids[8]: [1]}), segments, rules_with())
     assert "cross_province" in json.loads(near.loc[0, "conditions"])  # midpoints 3 km from 湖南 (< 5 km)
     assert "cross_province" not in json.loads(far.loc[0, "conditions"])  # midpoints 7 km apart
     assert json.loads(spans.loc[0, "provinces"]) == ["湖北", "湖南"]
@@ -176,7 +182,7 @@ def test_k_stake_format():
 def test_every_risky_cell_lies_in_a_stretch(grid, gap_km, gap_hours):
     segments = road_segments("G4", "w1", 8, 113.3, 30.4, "湖北")
     risky = {segments["segment_id"][i]: [h for h in range(6) if grid[i, h]] for i in range(8)}
-    stretches = build_stretches(cells(segments, risky, hours=6), segments, rules_with(gap_km, gap_hours))
+    stretches = stretches_of(cells(segments, risky, hours=6), segments, rules_with(gap_km, gap_hours))
     assert len(stretches) <= grid.sum()
     for i, h in zip(*grid.nonzero(), strict=True):
         when = T0 + timedelta(hours=int(h))
@@ -243,7 +249,7 @@ def test_a_stretch_falling_below_its_tier_for_hours_becomes_two_entries(g4):
                 ("blue", 0.003) if 7 <= h <= 16 else ("none", 0.0005)
             rows.append((sid, T0 + timedelta(hours=h), risk, tier))
     risk = pd.DataFrame(rows, columns=["segment_id", "valid_time", "risk", "tier"])
-    stretches = build_stretches(risk, g4, rules_with())
+    stretches = stretches_of(risk, g4, rules_with())
     assert stretches["tier"].tolist() == ["red", "orange"]
     first, second = stretches.iloc[0], stretches.iloc[1]
     assert first["onset"] == T0 + timedelta(hours=3) and first["peak_time"] == T0 + timedelta(hours=3)
@@ -252,7 +258,7 @@ def test_a_stretch_falling_below_its_tier_for_hours_becomes_two_entries(g4):
     assert json.loads(second["tier_onsets"])["orange"] == "2024-02-02T17:00:00"
     # the 10 blue hours are split between the two episodes; every risky hour is in one of them
     assert (second["onset"] - first["end_time"]) == timedelta(hours=1)
-    once = build_stretches(risk, g4, {**rules_with(), "stretch": {**rules_with()["stretch"], "episode_gap_hours": 12}})
+    once = stretches_of(risk, g4, {**rules_with(), "stretch": {**rules_with()["stretch"], "episode_gap_hours": 12}})
     assert len(once) == 1  # a lull shorter than episode_gap_hours keeps one entry
 
 
@@ -262,7 +268,7 @@ def test_stretches_carry_their_warnings_and_the_weather_risk_they_rank_by(g4):
     risk["baseline_risk"] = 0.01
     risk["icing_warning"] = pd.Categorical(np.where(risk["valid_time"] >= T0 + timedelta(hours=3), "orange", "yellow"),
                                            categories=["none", "yellow", "orange", "red"], ordered=True)
-    stretch = build_stretches(risk, g4, rules_with(gap_hours=0)).iloc[0]
+    stretch = stretches_of(risk, g4, rules_with(gap_hours=0)).iloc[0]
     assert stretch["icing_warning"] == "orange" and stretch["visibility_warning"] == "none"
     assert json.loads(stretch["warning_onsets"]) == {
         "icing": {"yellow": "2024-02-02T02:00:00", "orange": "2024-02-02T03:00:00"}, "visibility": {}}

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from wxrisk.boardview.bench import APP_PATH
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 REAL = REPO / "tests" / "data" / "real"
-APP = str(REPO / "app" / "streamlit_app.py")
+APP = str(APP_PATH)
 BOARD_START = "2019-03-25T00:00Z"
 BOARD_HOURS = 72
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -14,28 +12,16 @@ from wxrisk.board.stretches import build_stretches
 from wxrisk.board.tiers import tier_cuts, weather_risk
 from wxrisk.config import Settings, WxriskError
 from wxrisk.levels import TIERS
+from wxrisk.scored import ScoredRun
 from wxrisk.store.db import transaction
+from wxrisk.vocab import insert_frame
 
 BOARD_TABLES = ("stretches", "stretch_measures", "dispatch")
 
 
 def _insert(con, table: str, run_id: str, frame: pd.DataFrame, columns: list[str]) -> None:
     """Insert `frame[columns]` with the run id, by column name."""
-    if frame.empty:
-        return
-    rows = frame[columns].assign(run_id=run_id)[["run_id", *columns]]
-    con.register("board_rows", rows)
-    try:
-        names = ", ".join(["run_id", *columns])
-        con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM board_rows")
-    finally:
-        con.unregister("board_rows")
-
-
-def _playbook_path(settings: Settings) -> Path | None:
-    """The playbook file the settings name (`settings.playbook`, or `extra["playbook"]`), else None."""
-    named = getattr(settings, "playbook", None) or settings.extra.get("playbook")
-    return Path(named) if named else None
+    insert_frame(con, table, frame[columns].assign(run_id=run_id), ["run_id", *columns])
 
 
 def tier_summary(frame: pd.DataFrame, rules: dict) -> dict:
@@ -49,19 +35,20 @@ def tier_summary(frame: pd.DataFrame, rules: dict) -> dict:
     }
 
 
-def build_board(con, settings: Settings, run_id: str, scored) -> dict:
+def build_board(con, settings: Settings, run_id: str, scored: ScoredRun) -> dict:
     """Write the `stretches` (in priority order), `stretch_measures` and `dispatch` rows of run `run_id`.
 
     scored : the run's scored segment-hours in memory (`wxrisk.scored.ScoredRun`: `frame` with
              tiers, warnings and conditions; `rules`, the board rules the tiers were assigned with).
     Reads only `runs`, `segments` and `teams`; earlier rows of the run are replaced in one
-    transaction. Returns a summary: tiers, stretches, measures, red cars needed, dispatch figures.
+    transaction. Returns a summary: tiers, stretches, measures, red cars needed, dispatch figures,
+    and the rules skipped for lack of inputs.
     """
     run = con.execute("SELECT start_time FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if run is None:
         raise WxriskError(f"run {run_id}: no such run")
-    rules, book = scored.rules, load_playbook(_playbook_path(settings))
-    segments = con.execute("SELECT * FROM segments").df()
+    rules, book = scored.rules, load_playbook(settings.playbook)
+    segments = con.execute("SELECT * FROM segments").df()  # all: a stretch's border check looks beyond the run
     teams = con.execute("SELECT team_id, name, province, lon, lat, cars FROM teams ORDER BY team_id").df()
 
     stretches = build_stretches(scored.frame, segments, rules, tz=settings.timezone)
@@ -84,5 +71,6 @@ def build_board(con, settings: Settings, run_id: str, scored) -> dict:
         "red_cars_needed": int(np.sum(red) * int(rules["dispatch"]["cars_needed"]["red"])),
         "measures": len(measures),
         "teams": len(teams),
+        "skipped_rules": list(scored.skipped_rules),
         **stats,
     }

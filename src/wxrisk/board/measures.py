@@ -156,7 +156,7 @@ def stretch_calls(stretch, book: dict, tz: str) -> dict[str, Call]:
     return calls
 
 
-def assign_measures(stretches: pd.DataFrame, book: dict, tz: str = "Asia/Shanghai") -> pd.DataFrame:
+def assign_measures(stretches: pd.DataFrame, book: dict, tz: str) -> pd.DataFrame:
     """The measures of every stretch (columns `MEASURE_COLUMNS`), by priority.
 
     stretches : rows of `build_stretches` (`tier`, `conditions` JSON, `tier_onsets` JSON [UTC],

@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from wxrisk.board.tiers import CONDITION_COLUMNS, weather_risk
 from wxrisk.config import WxriskError
 from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIERS, WARNING_LEVELS, tier_word, warning_word
+from wxrisk.vocab import haversine_km, k_stake
 
 SEGMENT_COLUMNS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat")
 STRETCH_COLUMNS = [
@@ -37,22 +38,9 @@ STRETCH_COLUMNS = [
 ]
 
 
-def k_stake(km: float) -> str:
-    """A K-stake as on the road's marker posts, e.g. 12.3 km -> `K12+300`."""
-    metres = int(round(km * 1000))
-    return f"K{metres // 1000}+{metres % 1000:03d}"
-
-
 def percent_text(probability: float) -> str:
     """A probability as a percentage with two significant digits below 1 % (`0.0071%`, `15.1%`)."""
     return f"{probability:.1%}" if probability >= 0.01 else f"{probability * 100:.2g}%"
-
-
-def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance [km] between WGS84 points [degrees] (mean Earth radius 6371.0 km)."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 # --- the grid of risky routes -------------------------------------------------------------------
@@ -471,7 +459,7 @@ def _check_columns(frame: pd.DataFrame, columns, what: str) -> None:
         raise WxriskError(f"{what}: column(s) {', '.join(missing)} missing")
 
 
-def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict, tz: str = "Asia/Shanghai") -> pd.DataFrame:
+def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict, tz: str) -> pd.DataFrame:
     """Stretches of the board, one row per stretch and episode (columns `STRETCH_COLUMNS`).
 
     frame       : the scored segment-hours (`wxrisk.scored.ScoredRun.frame`): `segment_id`,

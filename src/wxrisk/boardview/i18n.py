@@ -4,6 +4,7 @@ words and colours come from `wxrisk.levels` (one place for the whole product).""
 from __future__ import annotations
 
 from wxrisk.levels import CONDITION_WORDS, TIER_RGBA, WARNING_SHORT_WORDS, tier_word, warning_word, words
+from wxrisk.vocab import k_stake as k_stake  # the pages import it from here
 
 LANGS = ("zh", "en")
 
@@ -283,7 +284,3 @@ def condition_label(condition: str, lang: str = "zh") -> str:
     return words(CONDITION_WORDS, condition, lang)
 
 
-def k_stake(km: float) -> str:
-    """Chinese K-stake notation for a position [km]: 1492.3 -> `K1492+300`."""
-    metres = round(km * 1000)
-    return f"K{metres // 1000}+{metres % 1000:03d}"
