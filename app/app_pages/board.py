@@ -73,6 +73,12 @@ st.markdown(f"<div style='font-size:0.9rem'>{t('legend_tier', language)}: {tiers
             f"{t('legend_warning', language)}: {warnings_legend}</div>", unsafe_allow_html=True)
 
 
+def attribution() -> None:
+    """The licence line of map data the board shows (last on the page: it never delays the map or the list)."""
+    if ui.query(path, "shows_osm_bridges"):
+        st.caption(status.osm_attribution())
+
+
 def open_stretch(stretch_id: str) -> None:
     st.session_state["stretch_id"] = stretch_id
     st.switch_page("app_pages/stretch.py")
@@ -85,6 +91,7 @@ if clicked:
 st.subheader(t("priority_list", language))
 if all_stretches.empty:
     st.info(t("no_stretches", language))
+    attribution()
     st.stop()
 taken = actions.list_actions(ui.actions_db(), list(all_stretches["stretch_id"]))
 last_taken = taken.drop_duplicates("stretch_id").set_index("stretch_id")
@@ -126,3 +133,4 @@ chosen = st.dataframe(
 )
 if chosen.selection.rows:
     open_stretch(all_stretches.iloc[chosen.selection.rows[0]]["stretch_id"])
+attribution()

@@ -50,27 +50,34 @@ points = alt.Chart(table).mark_line(point=alt.OverlayMarkDef(size=80, color="#dc
 st.altair_chart((diagonal + points).properties(height=320), width="stretch")
 
 
-def rates_frame(table: pd.DataFrame, level_words) -> pd.DataFrame:
-    """A `verify.rates_by_level` table with words for the officer."""
+def times(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.1f}×"
+
+
+def rates_frame(levels: pd.Series, order: tuple[str, ...], level_words) -> pd.DataFrame:
+    """Per level, for the officer: segment-hours, incident hours, share, rate and lift, for all
+    incidents, then the lift for ice/snow incidents alone (what the tiers rank)."""
+    every = verify.rates_by_level(levels, observed["hit"], order)
+    ice = verify.rates_by_level(levels, observed["ice_hit"], order)
     return pd.DataFrame({
-        t("level", language): [level_words(level) for level in table["level"]],
-        t("segment_hours", language): table["segment_hours"],
-        t("incident_hours", language): table["incident_hours"],
-        t("share_of_incidents", language): table["share_of_incidents"].map(lambda v: f"{v:.0%}"),
-        t("rate", language): table["rate"].map(lambda v: "—" if pd.isna(v) else f"{v:.3%}"),
-        t("lift", language): table["lift"].map(lambda v: "—" if pd.isna(v) else f"{v:.1f}×"),
+        t("level", language): [level_words(level) for level in every["level"]],
+        t("segment_hours", language): every["segment_hours"],
+        t("incident_hours", language): every["incident_hours"],
+        t("share_of_incidents", language): every["share_of_incidents"].map(lambda v: f"{v:.0%}"),
+        t("rate", language): every["rate"].map(lambda v: "—" if pd.isna(v) else f"{v:.3%}"),
+        t("lift", language): every["lift"].map(times),
+        t("ice_incident_hours", language): ice["incident_hours"],
+        t("ice_lift", language): ice["lift"].map(times),
     })
 
 
 observed = verify.observed_rows(risk, incidents)
 st.subheader(t("tiers_rank_title", language), help=t("tiers_rank_help", language))
-tiers = verify.rates_by_level(observed["tier"], observed["hit"], TIERS)
-st.dataframe(ui.styled(rates_frame(tiers, lambda level: ui.tier_text(level, language)), t("level", language), language),
-             hide_index=True)
+st.dataframe(ui.styled(rates_frame(observed["tier"], TIERS, lambda level: ui.tier_text(level, language)),
+                       t("level", language), language), hide_index=True)
 st.subheader(t("warnings_rank_title", language))
-columns = st.columns(2)
-for column, kind in zip(columns, ("icing", "visibility"), strict=True):
-    table = verify.rates_by_level(observed[f"{kind}_warning"].fillna("none"), observed["hit"], WARNING_LEVELS)
-    column.markdown(f"**{warning_kind_label(kind, language)}**")
-    column.dataframe(rates_frame(table, lambda level: warning_level_label(level, language) or t("tier_none", language)),
-                     hide_index=True)
+for kind in ("icing", "visibility"):
+    st.markdown(f"**{warning_kind_label(kind, language)}**")
+    st.dataframe(rates_frame(observed[f"{kind}_warning"].fillna("none"), WARNING_LEVELS,
+                             lambda level: warning_level_label(level, language) or t("tier_none", language)),
+                 hide_index=True)

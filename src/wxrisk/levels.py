@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from wxrisk.vocab import TIER_RANK as TIER_RANK  # the tiers' names, re-exported beside their words
 from wxrisk.vocab import TIERS as TIERS
+
 WARNING_LEVELS = ("none", "yellow", "orange", "red")
 WARNING_RANK = {name: rank for rank, name in enumerate(WARNING_LEVELS)}
 WARNING_KINDS = ("icing", "visibility")

@@ -30,6 +30,11 @@ from wxrisk.config import WxriskError
 TIERS = ("none", "blue", "yellow", "orange", "red")
 TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
 
+# --- incidents: which count as ice/snow ones (the model's ice label, the board's verification) ----
+
+ICE_SNOW_SURFACES = ("snow", "ice", "frost", "slush")  # road surface at the incident
+ICE_SNOW_WEATHER = ("snow", "freezing_rain")            # weather at the incident
+
 
 # --- time ---------------------------------------------------------------------------------------
 

@@ -162,18 +162,18 @@ def _board_tables(con, roads: list[dict]) -> None:
 
 
 def _incidents_and_imports(con) -> None:
-    incidents = [  # three in the storm on the top stretch, one on G56, two a fortnight before
-        ("I1", START_UTC + timedelta(hours=28, minutes=20), "G4-1499", "serious"),
-        ("I2", START_UTC + timedelta(hours=31, minutes=5), "G4-1501", "slight"),
-        ("I3", START_UTC + timedelta(hours=33, minutes=40), "G4-1497", "damage_only"),
-        ("I4", START_UTC + timedelta(hours=41, minutes=10), "G56-5", "slight"),
-        ("I5", START_UTC - timedelta(days=14), "G4-1488", "slight"),
-        ("I6", START_UTC - timedelta(days=15), None, "slight"),
+    incidents = [  # three in the storm on the top stretch (two on ice), one on G56 (wet), two a fortnight before
+        ("I1", START_UTC + timedelta(hours=28, minutes=20), "G4-1499", "serious", "ice"),
+        ("I2", START_UTC + timedelta(hours=31, minutes=5), "G4-1501", "slight", "ice"),
+        ("I3", START_UTC + timedelta(hours=33, minutes=40), "G4-1497", "damage_only", "wet"),
+        ("I4", START_UTC + timedelta(hours=41, minutes=10), "G56-5", "slight", "wet"),
+        ("I5", START_UTC - timedelta(days=14), "G4-1488", "slight", "dry"),
+        ("I6", START_UTC - timedelta(days=15), None, "slight", None),
     ]
     con.executemany(
-        "INSERT INTO incidents (incident_id, occurred_at, lat, lon, road_ref, severity, segment_id, source, synthetic) "
-        "VALUES (?, ?, 29.7, 113.9, 'G4', ?, ?, 'incidents:test', TRUE)",
-        [(i, t, sev, seg) for i, t, seg, sev in incidents])
+        "INSERT INTO incidents (incident_id, occurred_at, lat, lon, road_ref, severity, segment_id, surface, source, "
+        "synthetic) VALUES (?, ?, 29.7, 113.9, 'G4', ?, ?, ?, 'incidents:test', TRUE)",
+        [(i, t, sev, seg, surface) for i, t, seg, sev, surface in incidents])
     con.executemany("INSERT INTO import_ledger (import_id, kind, path, file_hash, window_key, rows_read, rows_kept, "
                     "rows_quarantined, started_at, finished_at, status) "
                     "VALUES (?, ?, ?, 'x', ?, ?, ?, ?, ?, ?, 'imported')", [

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 import pytest
 from shapely.geometry import Point, shape
 
-from wxrisk.boardview import access, actions, snapshot, verify
+from wxrisk.boardview import access, actions, snapshot, status, verify
 from wxrisk.boardview.geo import cities, graticule, province_outlines
 from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label, t
 from wxrisk.boardview.layers import board_deck, segment_rows, view_for
@@ -157,6 +158,12 @@ def test_reliability_bins_compare_forecast_and_observed():
     assert list(table["n"]) == [2, 2]
     assert list(table["observed_f"]) == [0.0, 0.5]
     assert table["forecast_p"].iloc[1] == pytest.approx(0.7)
+
+
+def test_ice_snow_incidents_by_surface_or_weather():
+    incidents = pd.DataFrame({"surface": ["ice", "wet", None, "slush", "dry"],
+                              "weather": ["clear", "freezing_rain", "snow", None, "rain"]})
+    assert verify.ice_snow(incidents).tolist() == [True, True, True, True, False]
 
 
 def test_rates_by_level_show_whether_red_ranks_first():
@@ -325,8 +332,21 @@ def test_tier_report_of_a_published_board(board):
     report = verify.tier_report(board)
     lines = report.splitlines()
     # 50 segments x the 43 hours up to the last incident known (I4, in the hour ending at +42 h)
-    assert lines[0].startswith("2,150 segment-hours, 4 with an incident")
+    assert lines[0].startswith("2,150 segment-hours, 4 with an incident (2 with an ice/snow one)")
     red = next(line for line in lines if line.startswith("red ")).split()
     none = next(line for line in lines if line.startswith("none ")).split()
     assert float(red[-1]) > 10 and float(none[-1]) == 0.0  # the storm's incidents fell on red hours
+    ice = report[report.index("per risk tier, ice/snow incidents"):].splitlines()
+    assert next(line for line in ice if line.startswith("red ")).split()[2] == "2"  # I1 and I2, on ice
     assert "per icing warning level" in report and "per visibility warning level" in report
+
+
+def test_the_osm_attribution_goes_with_a_board_showing_the_demo_bridges(board):
+    assert not snapshot.shows_osm_bridges(board)  # 湖北 and 湖南, no OpenStreetMap bridge
+    con = duckdb.connect()
+    con.execute("CREATE TABLE runs AS SELECT TRUE AS synthetic")
+    con.execute("CREATE TABLE segments AS SELECT '安徽' AS province, TRUE AS bridge")
+    assert snapshot.shows_osm_bridges(con)
+    con.execute("UPDATE runs SET synthetic = FALSE")
+    assert not snapshot.shows_osm_bridges(con)  # a real board's roads carry their own licence
+    assert "OpenStreetMap" in status.osm_attribution()

@@ -154,4 +154,6 @@ def test_verification_shows_that_the_tiers_rank(board_env):
     lift = dict(zip(tiers["等级"], tiers["提升倍数"], strict=True))
     # the three storm incidents on the red stretch; the background has none
     assert lift["红色"] != "—" and float(lift["红色"].rstrip("×")) > 10 and lift["无"] == "0.0×"
+    ice = dict(zip(tiers["等级"], tiers["冰雪事故提升倍数"], strict=True))  # I1, I2 on ice; I3, I4 wet
+    assert float(ice["红色"].rstrip("×")) > 10
     assert any(m.value == "**道路结冰**" for m in at.markdown)

@@ -128,3 +128,15 @@ def test_a_quiet_board_still_exports(tmp_path):
     assert len(pages) == 1 and (pages[0].min(axis=2) < 200).mean() > 0.005
     text = pdf_text(tmp_path / "quiet.pdf")
     assert "无风险路段" in text
+
+
+def test_the_pdf_names_the_osm_bridges_of_the_demo_world(snapshot, tmp_path):
+    from wxrisk.board.export import read_board, shows_osm_bridges
+
+    board = read_board(snapshot)
+    assert not shows_osm_bridges(board, "湖北")  # the test world has no OpenStreetMap bridge
+    anhui = board.segments.assign(province="安徽", bridge=True)
+    demo = board.__class__(board.run, board.risk, anhui, board.stretches, board.measures, board.dispatch, board.teams)
+    assert shows_osm_bridges(demo, "安徽") and not shows_osm_bridges(demo, "湖北")
+    real = demo.__class__({**demo.run, "synthetic": False}, *list(demo.__dict__.values())[1:])
+    assert not shows_osm_bridges(real, "安徽")

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from wxrisk.board.stretches import build_stretches
-from wxrisk.vocab import k_stake
 from wxrisk.board.tiers import load_rules
+from wxrisk.vocab import k_stake
 
 from .conftest import road_segments
 

@@ -32,21 +32,22 @@ def board(risk) -> pd.DataFrame:
 
 
 def test_red_is_the_top_share_of_the_tiered_segment_hours():
-    rules = load_rules()  # floors 0.2 / 0.4 / 0.6 / 0.8 %; top shares yellow 60 %, orange 30 %, red 10 %
+    rules = load_rules()  # floors 0.2 / 0.25 / 0.3 / 0.35 %; top shares yellow 40 %, orange 15 %, red 5 %
     risk = np.r_[np.full(500, 0.0005), np.linspace(0.01, 0.2, 1000)]  # a wide storm: all of it above every floor
     tiers = pd.Series(assign_tiers(board(risk), rules))
     counts = tiers.value_counts()
     assert counts["none"] == 500
-    assert (counts["red"], counts["orange"], counts["yellow"], counts["blue"]) == (100, 200, 300, 400)
+    assert (counts["red"], counts["orange"], counts["yellow"], counts["blue"]) == (50, 100, 250, 600)
     assert risk[tiers == "red"].min() > risk[tiers == "orange"].max()  # red is the top of the ranking
     assert risk[tiers == "orange"].min() > risk[tiers == "yellow"].max()
 
 
 def test_a_quiet_board_stays_quiet_however_it_ranks():
     rules = load_rules()
-    tiers = pd.Series(assign_tiers(board(np.linspace(0.0001, 0.0039, 200)), rules))
+    risk = np.linspace(0.0001, 0.0024, 200)
+    tiers = pd.Series(assign_tiers(board(risk), rules))
     assert set(tiers) == {"none", "blue"}  # the top shares exist, but nothing reaches yellow's floor
-    assert (tiers == "blue").sum() == (np.linspace(0.0001, 0.0039, 200) >= 0.002).sum()
+    assert (tiers == "blue").sum() == (risk >= 0.002).sum()
 
 
 def test_floors_and_shares_are_inclusive_cuts():
@@ -136,9 +137,9 @@ def test_signals_align_with_rows_in_any_order():
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
-    ("    orange: 0.006", "    orange: 0.001", "tiers.floor must rise"),
-    ("    red: 0.10", "    red: 0.70", "tiers.top_share must fall"),
-    ("    red: 0.10", "    red: 1.5", "tiers.top_share must"),
+    ("    orange: 0.003", "    orange: 0.001", "tiers.floor must rise"),
+    ("    red: 0.05", "    red: 0.70", "tiers.top_share must fall"),
+    ("    red: 0.05", "    red: 1.5", "tiers.top_share must"),
     ("  min_tier: blue", "  min_tier: purple", "stretch.min_tier must be one of"),
 ])
 def test_rules_are_checked_on_load(tmp_path, old, new, message):

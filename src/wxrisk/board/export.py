@@ -349,6 +349,10 @@ def _province_story(board: Board, province: str | None, styles, lang: str, tz: s
         story.append(Paragraph(SYNTHETIC_MARK, styles["mark"]))
     story += [Paragraph(line, styles["body"]) for line in run_lines(board, lang, tz)]
     story += [Paragraph(words["map"], styles["h2"]), province_map(board, province, stretches, page_width, 62 * mm, lang)]
+    if shows_osm_bridges(board, province):
+        from wxrisk.scenario.osm_bridges import ATTRIBUTION  # the demo world's Anhui bridges (ODbL)
+
+        story.append(Paragraph(ATTRIBUTION, styles["body"]))
     story.append(Paragraph(words["stretches"], styles["h2"]))
     if stretches.empty:
         story.append(Paragraph(words["no_stretches"], styles["body"]))
@@ -418,6 +422,13 @@ def _priority_story(board: Board, styles, lang: str, tz: str, page_width: float)
                                for row, tier in enumerate(ranked["tier"], start=1)]))
     story.append(table)
     return story
+
+
+def shows_osm_bridges(board: Board, province: str | None) -> bool:
+    """Whether this section's map draws the demo world's bridges taken from OpenStreetMap."""
+    segments = board.segments if province is None else board.segments[board.segments["province"] == province]
+    return bool(board.run.get("synthetic")) and not segments.empty and bool(
+        (segments["province"].eq("安徽") & segments["bridge"].fillna(False).astype(bool)).any())
 
 
 def _widths(total: float, parts: list[float]) -> list[float]:

@@ -168,6 +168,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "share_of_incidents": {"zh": "占全部事故", "en": "Share of incidents"},
     "rate": {"zh": "事故率", "en": "Incident rate"},
     "lift": {"zh": "提升倍数", "en": "Lift"},
+    "ice_incident_hours": {"zh": "其中冰雪事故", "en": "With an ice/snow incident"},
+    "ice_lift": {"zh": "冰雪事故提升倍数", "en": "Ice/snow lift"},
     "model_title": {"zh": "当前模型", "en": "Champion model"},
     "no_model": {"zh": "尚无模型（请先运行 `wxrisk train --promote`）", "en": "No model yet (run `wxrisk train --promote`)"},
     "metrics": {"zh": "评估指标", "en": "Metrics"},

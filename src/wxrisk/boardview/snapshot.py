@@ -138,6 +138,14 @@ def risk_at_hour(con: duckdb.DuckDBPyConnection, valid_time: datetime) -> pd.Dat
     ).df()
 
 
+def shows_osm_bridges(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the board shows the demo world's bridges taken from OpenStreetMap (a synthetic run
+    with bridges in 安徽), whose licence asks for the attribution on every map."""
+    return bool(con.execute(
+        "SELECT (SELECT bool_or(synthetic) FROM runs) AND (SELECT count(*) > 0 FROM segments "
+        "WHERE province = '安徽' AND bridge)").fetchone()[0])
+
+
 def filter_options(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
     """Provinces and road numbers present in the snapshot, sorted."""
     provinces = [r[0] for r in con.execute(

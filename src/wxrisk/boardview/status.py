@@ -30,6 +30,13 @@ def replay_text(run: RunInfo, tz: str, lang: str = "zh") -> str:
     return t("replay", lang, when=when)
 
 
+def osm_attribution() -> str:
+    """The OpenStreetMap attribution of the demo world's Anhui bridges (ODbL), as the world states it."""
+    from wxrisk.scenario.osm_bridges import ATTRIBUTION  # imported only for a board that shows them
+
+    return ATTRIBUTION
+
+
 def input_words(item: str, lang: str = "zh", labels: dict[str, tuple[str, str]] | None = None) -> str:
     """A missing input as the officer reads it: `feature:grade_pct` -> `纵坡 (grade_pct)`; others as given.
 

@@ -11,7 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER
+
 HOUR = pd.Timedelta(hours=1)
+
+
+def ice_snow(incidents: pd.DataFrame) -> pd.Series:
+    """Which incidents are ice/snow ones: an icy, frosty, snowy or slushy surface, or snow or
+    freezing-rain weather (as the model's ice label); False where neither is recorded."""
+    surface = incidents["surface"] if "surface" in incidents else pd.Series(None, index=incidents.index)
+    weather = incidents["weather"] if "weather" in incidents else pd.Series(None, index=incidents.index)
+    return surface.isin(ICE_SNOW_SURFACES) | weather.isin(ICE_SNOW_WEATHER)
 
 
 def _local_day(times: pd.Series, tz: str) -> pd.Series:
@@ -25,18 +35,26 @@ def incident_hours(incidents: pd.DataFrame) -> pd.DataFrame:
     return counted.rename("incidents").reset_index()
 
 
+def _counts(keys: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarray:
+    if incidents.empty:
+        return np.zeros(len(keys), dtype=int)
+    counted = incident_hours(incidents).astype({"segment_id": str})
+    return keys.merge(counted, on=["segment_id", "valid_time"], how="left")["incidents"].fillna(0).to_numpy(int)
+
+
 def observed_rows(risk: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
     """The risk rows up to the last hour with a known incident, with `incidents` (count in that
-    segment-hour) and `hit` (at least one). Empty when there is no incident yet."""
+    segment-hour), `hit` (at least one) and `ice_hit` (at least one ice/snow incident, `ice_snow`).
+    Empty when there is no incident yet."""
     if incidents.empty:
-        return risk.iloc[:0].assign(incidents=pd.Series(dtype=int), hit=pd.Series(dtype=bool))
+        return risk.iloc[:0].assign(incidents=pd.Series(dtype=int), hit=pd.Series(dtype=bool),
+                                    ice_hit=pd.Series(dtype=bool))
     horizon = pd.to_datetime(incidents["occurred_at"]).max().floor("h") + HOUR
     rows = risk[pd.to_datetime(risk["valid_time"]) <= horizon]
-    counted = incident_hours(incidents).astype({"segment_id": str})
     keys = rows[["segment_id", "valid_time"]].astype({"segment_id": str}).assign(
         valid_time=lambda f: pd.to_datetime(f["valid_time"]))
-    found = keys.merge(counted, on=["segment_id", "valid_time"], how="left")["incidents"].fillna(0).to_numpy(int)
-    return rows.assign(incidents=found, hit=found > 0)
+    found = _counts(keys, incidents)
+    return rows.assign(incidents=found, hit=found > 0, ice_hit=_counts(keys, incidents[ice_snow(incidents)]) > 0)
 
 
 def recall_at_k_by_day(risk: pd.DataFrame, incidents: pd.DataFrame, k: int, tz: str) -> pd.DataFrame:
@@ -128,9 +146,11 @@ def tier_report(con) -> str:
     tiers = rates_by_level(rows["tier"], rows["hit"], TIERS)
     tiered = int(tiers["segment_hours"].iloc[1:].sum())
     red = int(tiers.loc[tiers["level"] == "red", "segment_hours"].iloc[0])
-    lines = [f"{len(rows):,} segment-hours, {int(rows['hit'].sum()):,} with an incident; red is "
+    lines = [f"{len(rows):,} segment-hours, {int(rows['hit'].sum()):,} with an incident "
+             f"({int(rows['ice_hit'].sum()):,} with an ice/snow one); red is "
              f"{red / tiered if tiered else 0:.1%} of the {tiered:,} tiered segment-hours",
-             rates_text(tiers, "per risk tier")]
+             rates_text(tiers, "per risk tier, all incidents"),
+             rates_text(rates_by_level(rows["tier"], rows["ice_hit"], TIERS), "per risk tier, ice/snow incidents")]
     for kind in ("icing", "visibility"):
         levels = rows[f"{kind}_warning"].fillna("none")
         lines.append(rates_text(rates_by_level(levels, rows["hit"], WARNING_LEVELS), f"per {kind} warning level"))
