@@ -63,7 +63,12 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
     })
     for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
-        frame[name] = pd.Categorical(np.full(n, None, dtype=object) if values is None else np.asarray(values, dtype=object))
+        if values is None:
+            frame[name] = pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=[])
+        elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            frame[name] = pd.Categorical(values)  # already categorical: no strings made per row
+        else:
+            frame[name] = pd.Categorical(np.asarray(values, dtype=object))
     for name in CONDITION_COLUMNS:
         values = None if conditions is None else conditions[name]
         frame[name] = np.zeros(n, dtype=bool) if values is None else np.asarray(values, dtype=bool)
