@@ -254,11 +254,12 @@ def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _qu
 
 def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
     """Write the run's risk rows, once, from its scored frame (`ice_risk` NULL when the model gives none)."""
-    rows = frame.assign(run_id=run_id)[RISK_COLUMNS]
+    columns = RISK_COLUMNS[1:]
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
-        with frame_registered(con, "scored_rows", rows):
-            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
+        with frame_registered(con, "scored_rows", frame[columns]):
+            con.execute(f"INSERT INTO risk BY NAME SELECT ?::TEXT AS run_id, {', '.join(columns)} FROM scored_rows",
+                        [run_id])
 
 
 @dataclass(frozen=True)
@@ -350,14 +351,18 @@ def build_run_board(con, settings: Settings, scored: ScoredRun) -> dict:
     return build_board(con, settings, scored.run_id, scored)
 
 
-def board_weather(con, plan: RunPlan) -> pd.DataFrame:
+def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterator[pd.DataFrame]:
     """The resolved weather the features used, for the segments of the run's stretches: what the
-    published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour)."""
+    published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour),
+    a part of `segments_per_part` segments at a time."""
     ids = set()
     for (members,) in con.execute("SELECT segment_ids FROM stretches WHERE run_id = ?", [plan.run_id]).fetchall():
         ids.update(json.loads(members or "[]"))
+    ids = sorted(ids)
     first = plan.start - timedelta(hours=SNAPSHOT_WEATHER_HOURS_BEFORE)
-    return resolved_weather(con, plan.weather.source, sorted(ids), first, plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+    for part in range(0, max(len(ids), 1), segments_per_part):
+        yield resolved_weather(con, plan.weather.source, ids[part:part + segments_per_part], first,
+                               plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
 
 
 def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
@@ -418,9 +423,10 @@ class RunState:
 
 
 def connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A short connection for one step, DuckDB's memory bounded by `settings.duckdb_memory`."""
     from wxrisk.store import connect
 
-    return connect(settings.db_path)
+    return connect(settings.db_path, memory_limit=settings.duckdb_memory)
 
 
 def _plan(state: RunState) -> None:
@@ -447,13 +453,13 @@ def _score(state: RunState) -> None:
 def _board(state: RunState) -> None:
     with connection(state.settings) as con:
         state.board = build_run_board(con, state.settings, state.scored)
+    state.scored = None  # risk rows and board are written: the scored columns are no longer needed
     state.progress(f"board: {state.board.get('stretches', 0)} stretches")
 
 
 def _publish(state: RunState) -> None:
     with connection(state.settings) as con:
         state.published = publish_scored_run(con, state.settings, state.plan, state.summary)
-    state.scored = None  # the board is written: free the scored columns
 
 
 @dataclass(frozen=True)
