@@ -69,7 +69,12 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
     })
     for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
-        frame[name] = pd.Categorical(np.full(n, None, dtype=object) if values is None else np.asarray(values, dtype=object))
+        if values is None:
+            frame[name] = pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
+        elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            frame[name] = pd.Categorical(values)  # already categorical: no strings made per row
+        else:
+            frame[name] = pd.Categorical(np.asarray(values, dtype=object))
     for name in WARNING_COLUMNS:
         values = np.full(n, "none", dtype=object) if warnings is None else np.asarray(warnings[name], dtype=object)
         frame[name] = pd.Categorical(values, categories=WARNING_LEVELS, ordered=True)
@@ -88,7 +93,7 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     for name in BOARD_COLUMNS:
         parts = [f[name] for f in frames]
         if name in ("segment_id", *DRIVER_COLUMNS):
-            columns[name] = union_categoricals([pd.Categorical(p) for p in parts], ignore_order=True)
+            columns[name] = union_categoricals([_text_categorical(p) for p in parts], ignore_order=True)
         elif name == "tier" or name in WARNING_COLUMNS:
             levels = TIERS if name == "tier" else WARNING_LEVELS
             columns[name] = pd.Categorical.from_codes(np.concatenate([p.cat.codes.to_numpy() for p in parts]),
@@ -96,3 +101,9 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
         else:
             columns[name] = np.concatenate([p.to_numpy() for p in parts])
     return pd.DataFrame(columns, copy=False)
+
+
+def _text_categorical(values) -> pd.Categorical:
+    """A categorical with object-dtype categories (an empty one and a pyarrow-string one then unite)."""
+    values = pd.Categorical(values)
+    return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
