@@ -15,6 +15,7 @@ language, path, run, tz = ui.open_page("page_dispatch")
 plan = ui.query(path, "dispatch_plan")
 st.subheader(t("dispatch_title", language))
 st.dataframe(ui.styled(pd.DataFrame({
+    t("col_priority", language): plan["priority"] if "priority" in plan else range(1, len(plan) + 1),
     t("col_road", language): plan["road_ref"].fillna("") + " " + plan["road_name"].fillna(""),
     t("col_stakes", language): [f"{k_stake(a)} – {k_stake(b)}" for a, b in zip(plan["km_from"], plan["km_to"], strict=True)],
     t("col_tier", language): [ui.tier_text(tier, language) for tier in plan["tier"]],

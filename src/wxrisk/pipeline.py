@@ -36,7 +36,7 @@ from wxrisk.features import (
     resolved_weather,
     tile_features,
 )
-from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame, concat_board_frames
+from wxrisk.scored import CONDITION_COLUMNS, WARNING_COLUMNS, ScoredRun, board_frame, concat_board_frames
 from wxrisk.store.db import transaction
 from wxrisk.store.publish import publish_run
 from wxrisk.vocab import frame_registered, utc_naive, utc_now
@@ -44,7 +44,8 @@ from wxrisk.vocab import frame_registered, utc_naive, utc_now
 Progress = Callable[[str], None]
 HOURS_PER_YEAR = 8766.0
 SNAPSHOT_WEATHER_HOURS_BEFORE = 24  # weather shown before the board's first hour [h]
-RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
+RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk",
+                "icing_warning", "visibility_warning"]
 
 
 def _quiet(_: str) -> None:
@@ -210,7 +211,7 @@ def run_window(con, settings: Settings, plan: RunPlan) -> FeatureWindow:
 
 
 def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int) -> TileScore:
-    """Features of segments [first, stop) -> calibrated risk and drivers -> tiers and conditions."""
+    """Features of segments [first, stop) -> calibrated risk and drivers -> warnings and conditions."""
     clock = Clock()
     table = tile_features(con, window, first, stop)
     clock.lap("features")
@@ -219,12 +220,13 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
 
 def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int,
                 clock: Clock) -> TileScore:
-    """A tile's features -> calibrated risk -> tiers and weather conditions, and the tile's candidates
-    for drivers in words (made once for the whole run, `keep_tiles`).
+    """A tile's features -> calibrated risk -> the official warnings and weather conditions, and the
+    tile's candidates for drivers in words (the tiers and the words come once the whole board is
+    scored: `keep_tiles`).
 
     Segment-hours without the core weather inputs are not scored.
     """
-    from wxrisk.board.tiers import assign_tiers, condition_flags, icing_now
+    from wxrisk.board.tiers import segment_hour_signals
     from wxrisk.model.predict import (
         DRIVERS_MIN_RISK,
         MAX_DRIVER_ROWS,
@@ -244,17 +246,16 @@ def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan
     x = matrix[chosen] if matrix is not None else feature_matrix(features.iloc[chosen], model.feature_names)
     candidates = Candidates(chosen.astype(np.int64), risk[chosen], np.ascontiguousarray(x, dtype=np.float32))
     clock.lap("prediction")
-    icing = icing_now(features, plan.rules)
-    tiers = assign_tiers(scored, features, plan.rules, icing=icing)
-    conditions = condition_flags(features, plan.rules, icing=icing[0])
+    signals = segment_hour_signals(features, plan.rules)
     frame = board_frame(
-        features["segment_id"], features["valid_time"], scored["risk"], tiers.to_numpy(),
+        features["segment_id"], features["valid_time"], scored["risk"], None,  # tiers once the board is whole
         baseline_risk=scored["baseline_risk"], ice_risk=scored.get("ice_risk"),
-        conditions={name: conditions[name].to_numpy() for name in CONDITION_COLUMNS})
+        conditions={name: signals[name].to_numpy() for name in CONDITION_COLUMNS},
+        warnings={name: signals[name].to_numpy() for name in WARNING_COLUMNS})
     has_weather = covered.any(axis=1)  # a segment with no covered hour is outside the weather, not a gap
-    clock.lap("tiers")
+    clock.lap("warnings")
     return TileScore(frame, (~covered[has_weather]).sum(axis=0), table.unavailable, window.missing_inputs,
-                     int((~has_weather).sum()), tuple(tiers.attrs.get("skipped_rules", ())),
+                     int((~has_weather).sum()), tuple(signals.attrs.get("skipped_rules", ())),
                      window.segments_without_weather, clock.seconds, candidates)
 
 
@@ -311,8 +312,10 @@ class RunSummary:
 
 def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore],
                progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
-    """Keep each tile's board columns as it comes; then the whole run: drivers in words for its
-    riskiest rows (at most `predict.MAX_DRIVER_ROWS`, whatever the tiles), risk rows written once."""
+    """Keep each tile's board columns as it comes; then the whole run: tiered against its own
+    ranking (`board.tiers.assign_tiers`), drivers in words for its riskiest rows (at most
+    `predict.MAX_DRIVER_ROWS`, whatever the tiles), its risk rows written once."""
+    from wxrisk.board.tiers import assign_tiers
     from wxrisk.model.predict import MAX_DRIVER_ROWS
 
     frames, uncovered, unavailable, last = [], np.zeros(plan.hours, dtype=np.int64), None, None
@@ -336,6 +339,8 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     scored = ScoredRun(plan.run_id, concat_board_frames(frames), plan.rules, last.skipped_rules)
     del frames
     clock.lap("board columns joined")
+    scored.frame["tier"] = assign_tiers(scored.frame, plan.rules)  # shares of the whole board's ranking
+    clock.lap("tiers")
     add_drivers(settings, plan, scored.frame, candidates)
     clock.lap("drivers in words")
     store_risk(con, plan.run_id, scored.frame)
