@@ -66,7 +66,7 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         "risk": np.asarray(risk, dtype="float64"),
         "ice_risk": nan if ice_risk is None else np.asarray(ice_risk, dtype="float64"),
         "baseline_risk": nan if baseline_risk is None else np.asarray(baseline_risk, dtype="float64"),
-        "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
+        "tier": _levels(tier, TIERS, n),
     })
     for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
         if values is None:
@@ -76,8 +76,7 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         else:
             frame[name] = pd.Categorical(np.asarray(values, dtype=object))
     for name in WARNING_COLUMNS:
-        values = np.full(n, "none", dtype=object) if warnings is None else np.asarray(warnings[name], dtype=object)
-        frame[name] = pd.Categorical(values, categories=WARNING_LEVELS, ordered=True)
+        frame[name] = _levels(None if warnings is None else warnings[name], WARNING_LEVELS, n)
     for name in CONDITION_COLUMNS:
         values = None if conditions is None else conditions[name]
         frame[name] = np.zeros(n, dtype=bool) if values is None else np.asarray(values, dtype=bool)
@@ -107,3 +106,13 @@ def _text_categorical(values) -> pd.Categorical:
     """A categorical with object-dtype categories (an empty one and a pyarrow-string one then unite)."""
     values = pd.Categorical(values)
     return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
+
+
+def _levels(values, levels: Sequence[str], n: int) -> pd.Categorical:
+    """An ordered categorical of `levels` (all the lowest when `values` is None); categorical input
+    is recoded without making a string per row."""
+    if values is None:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=list(levels), ordered=True)
+    if not isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        values = np.asarray(values, dtype=object)
+    return pd.Categorical(values, categories=list(levels), ordered=True)

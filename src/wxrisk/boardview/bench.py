@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from wxrisk.config import Settings, WxriskError, load_settings
+from wxrisk.config import Settings, WxriskError
 
 APP_PATH = Path(str(resources.files("wxrisk.app").joinpath("streamlit_app.py")))  # app/ of the repository
 CHROMIUM = Path("/usr/bin/chromium")
@@ -153,9 +153,8 @@ def apptest_seconds(env: dict[str, str], app_path: Path = APP_PATH, runs: int = 
                 os.environ[key] = value
 
 
-def board_latency(settings: Settings | None = None, browser: bool = True, progress=print) -> dict[str, float]:
+def board_latency(settings: Settings, browser: bool = True, progress=print) -> dict[str, float]:
     """Measure and print how fast the current board answers; returns seconds by measure."""
-    settings = settings or load_settings()
     env = app_environment(settings)
     result: dict[str, float] = {}
     runs = apptest_seconds(env)
