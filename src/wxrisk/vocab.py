@@ -29,16 +29,11 @@ from wxrisk.config import WxriskError
 
 TIERS = ("none", "blue", "yellow", "orange", "red")
 TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
-TIER_WORDS = {"blue": ("蓝色", "blue"), "yellow": ("黄色", "yellow"), "orange": ("橙色", "orange"), "red": ("红色", "red")}
-CONDITION_WORDS = {  # the named conditions of a stretch (zh, en)
-    "freezing_rain": ("冻雨", "freezing rain"),
-    "snow": ("降雪", "snow"),
-    "black_ice": ("路面结冰", "black ice"),
-    "fog": ("低能见度", "low visibility"),
-    "grade": ("长陡坡", "mountain grade"),
-    "bridge": ("桥梁", "bridge"),
-    "cross_province": ("跨省交界", "provincial border"),
-}
+
+# --- incidents: which count as ice/snow ones (the model's ice label, the board's verification) ----
+
+ICE_SNOW_SURFACES = ("snow", "ice", "frost", "slush")  # road surface at the incident
+ICE_SNOW_WEATHER = ("snow", "freezing_rain")            # weather at the incident
 
 
 # --- time ---------------------------------------------------------------------------------------
@@ -71,6 +66,22 @@ def utc_series(times: pd.Series) -> pd.Series:
     """Times as naive UTC (aware times converted, naive taken as UTC)."""
     times = pd.to_datetime(times)
     return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
+
+
+UTC_ZONE_NAMES = ("UTC", "GMT", "Z", "ETC/UTC", "ETC/GMT")
+
+
+def local_series_to_utc(times: pd.Series, zone: str, where: str) -> pd.Series:
+    """Naive local wall-clock times in IANA `zone` as naive UTC. A repeated autumn hour is told
+    apart by the rows' order; a spring hour that does not exist, or an unknown zone, is refused
+    (WxriskError starting with `where`)."""
+    if zone.upper() in UTC_ZONE_NAMES:
+        return times
+    try:
+        local = pd.DatetimeIndex(times).tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # unknown zone, or a clock change the rows do not resolve
+        raise WxriskError(f"{where}: times in zone {zone!r} cannot be read as UTC ({exc})") from exc
+    return pd.Series(local.tz_convert("UTC").tz_localize(None), index=times.index)
 
 
 def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | datetime | None:

@@ -138,7 +138,7 @@ def test_published_board_has_72_hours_for_every_segment(leeds):
     assert risk["risk"].between(0.0, 1.0).all()
     exported = pd.read_csv(leeds["root"] / "leeds-risk.csv")
     assert len(exported) == len(risk) and exported["risk"].between(0.0, 1.0).all()
-    assert (leeds["root"] / "leeds-board.csv").read_text(encoding="utf-8-sig").startswith("路段编号")
+    assert (leeds["root"] / "leeds-board.csv").read_text(encoding="utf-8-sig").startswith("优先序,路段编号")  # the priority list
 
 
 def test_streamlit_board_renders_the_leeds_run_and_names_what_is_missing(leeds, monkeypatch):

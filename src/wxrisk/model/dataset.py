@@ -29,11 +29,10 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
+from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER, utc_series
 
-ICE_SURFACES = ("snow", "ice", "frost", "slush")
-ICE_WEATHER = ("snow", "freezing_rain")
-ICE_CONDITION = (f"(coalesce(surface IN {ICE_SURFACES}, FALSE) "
-                 f"OR coalesce(weather IN {ICE_WEATHER}, FALSE))")
+ICE_CONDITION = (f"(coalesce(surface IN {ICE_SNOW_SURFACES}, FALSE) "
+                 f"OR coalesce(weather IN {ICE_SNOW_WEATHER}, FALSE))")
 CHUNK_HOURS = 336  # hours of one thinning draw (two weeks) [h]
 MIN_SEGMENTS_PER_CHUNK = 200  # segments whose features are built per chunk, at least (or all)
 NEAREST_SEGMENT_MAX_KM = 30.0  # an incident farther than this from every segment has no weather [km]
@@ -45,11 +44,8 @@ def normalise_keys(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("segment_id", "valid_time") if c not in frame.columns]
     if missing:
         raise WxriskError(f"features frame: missing key column(s) {', '.join(missing)}")
-    times = pd.to_datetime(frame["valid_time"])
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     return frame.assign(segment_id=frame["segment_id"].astype("string"),
-                        valid_time=times.astype("datetime64[us]"))
+                        valid_time=utc_series(frame["valid_time"]).astype("datetime64[us]"))
 
 
 def winter_of(valid_time: pd.Series) -> pd.Series:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import WxriskError
-from wxrisk.model.explain import contributions, driver_codes, texts_by_row
+from wxrisk.model.explain import categorical_by_row, contributions, driver_codes
 from wxrisk.model.registry import LoadedModel
 
 DRIVERS_MIN_RISK = 0.003
@@ -48,40 +48,39 @@ def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndar
     """Rows that get drivers in words: risk at or above `floor`, at most the `max_rows` riskiest."""
     chosen = risk >= floor
     if max_rows is not None and chosen.sum() > max_rows:
+        if max_rows <= 0:
+            return np.zeros(len(risk), dtype=bool)
         chosen &= risk >= np.partition(risk, len(risk) - max_rows)[len(risk) - max_rows]
     return chosen
 
 
-def combined_contributions(model: LoadedModel, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per input of the version, the summed log-scale contributions of its models on `rows`.
+def drivers_in_words(model: LoadedModel, x: np.ndarray, n_drivers: int = 3) -> tuple[np.ndarray, dict]:
+    """Driver codes per row of `x` (rows x model.feature_names, float32) and their texts by language.
 
-    Returns (contributions, values, specs), columns in the order of `model.input_specs`.
+    A driver's weight is its summed log-scale contribution over the version's models (region rate,
+    segment trees, ice/snow share: `LoadedModel.parts`).
     """
-    specs = model.input_specs
-    position = {spec.name: j for j, spec in enumerate(specs)}
-    names = [spec.name for spec in specs]
-    values = feature_matrix(rows, names)
-    total = np.zeros(values.shape, dtype="float64")
-    parts = [(model.booster, model.feature_names)]
-    if model.region is not None:
-        parts.append((model.region, model.meta["region"]["features"]))
-    if model.share is not None:
-        parts.append((model.share, model.share_features))
-    for booster, used in parts:
-        x = values[:, [position[n] for n in used]]
-        total[:, [position[n] for n in used]] += contributions(booster, x)
-    return total, values.astype("float64"), specs
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    position = {name: j for j, name in enumerate(model.feature_names)}
+    total = np.zeros(x.shape, dtype="float64")
+    for booster, used in model.parts():
+        columns = [position[name] for name in used]
+        total[:, columns] += contributions(booster, np.ascontiguousarray(x[:, columns]))
+    return driver_codes(total, x.astype("float64"), model.input_specs, n_drivers)
 
 
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
-                 n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS) -> pd.DataFrame:
+                 n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS,
+                 matrix: np.ndarray | None = None) -> pd.DataFrame:
     """DataFrame `segment_id, valid_time, risk, ice_risk, top_drivers, top_drivers_en`, one row per input row.
 
     risk     : calibrated probability of at least one incident on the segment in the hour [0-1]
     ice_risk : calibrated probability of at least one ice/snow incident there and then [0-1];
                NaN when the version has no ice/snow share model (too few such incidents to learn)
     Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
-    ~0.25 ms a row: a national board keeps its explanations where the board shows them.
+    ~0.25 ms a row: a national board keeps its explanations where the board shows them. Drivers
+    are Categorical (NaN where none). `matrix`: the columns `model.feature_names` as one
+    float32 array (the scoring path's `FeatureTable.matrix`), used for the drivers' rows.
     """
     risk, ice_risk = chunked_risk(model, features_df)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
@@ -89,13 +88,14 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
     needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
-        contrib, values, specs = combined_contributions(model, features_df[needs_words])
-        codes[needs_words], texts = driver_codes(contrib, values, specs, n_drivers)
+        chosen = matrix[needs_words] if matrix is not None else feature_matrix(features_df[needs_words],
+                                                                              model.feature_names)
+        codes[needs_words], texts = drivers_in_words(model, chosen, n_drivers)
     return pd.DataFrame({
         "segment_id": features_df["segment_id"].to_numpy(),
         "valid_time": features_df["valid_time"].to_numpy(),
         "risk": risk,
         "ice_risk": ice_risk,
-        "top_drivers": texts_by_row(codes, texts["zh"]).array,
-        "top_drivers_en": texts_by_row(codes, texts["en"]).array,
+        "top_drivers": categorical_by_row(codes, texts["zh"]),
+        "top_drivers_en": categorical_by_row(codes, texts["en"]),
     })

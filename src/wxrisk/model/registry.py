@@ -39,6 +39,7 @@ from wxrisk.config import Settings, WxriskError
 from wxrisk.features.spec import FeatureSpec
 from wxrisk.model.calibrate import Calibrator
 from wxrisk.model.exposure import WeekProfile
+from wxrisk.vocab import atomic_write_text
 
 CHAMPION = "CHAMPION"
 
@@ -66,14 +67,33 @@ class LoadedModel:
     yardsticks: dict[str, lgb.Booster] = field(default_factory=dict)
 
     @property
-    def feature_names(self) -> list[str]:
+    def tree_names(self) -> list[str]:
+        """The inputs of the risk model's segment trees (`booster`), in its order."""
         return [s.name for s in self.specs]
+
+    @property
+    def region_names(self) -> list[str]:
+        return list((self.meta.get("region") or {}).get("features", []) if self.region is not None else [])
 
     @property
     def input_specs(self) -> list[FeatureSpec]:
         """Every input some model of the version uses (segment trees, region rate, share), in catalog order."""
-        used = set(self.feature_names) | set(self.meta.get("region", {}).get("features", [])) | set(self.share_features)
+        used = set(self.tree_names) | set(self.region_names) | set(self.share_features)
         return [s for s in specs_from_json(self.meta.get("inputs", self.meta["features"])) if s.name in used]
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Every input column the version reads (`input_specs`), in catalog order: what a caller passes."""
+        return [s.name for s in self.input_specs]
+
+    def parts(self) -> list[tuple[lgb.Booster, list[str]]]:
+        """(booster, its input names) of every model adding to the log scale of `ice_risk`."""
+        found = [(self.booster, self.tree_names)]
+        if self.region is not None:
+            found.append((self.region, self.region_names))
+        if self.share is not None:
+            found.append((self.share, self.share_features))
+        return found
 
     @property
     def share_features(self) -> list[str]:
@@ -90,7 +110,7 @@ class LoadedModel:
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
         """The risk model's raw log-odds: the region's hourly rate plus the segment trees."""
-        trees = self.booster.predict(_matrix(frame, self.feature_names), raw_score=True, num_threads=0)
+        trees = self.booster.predict(_matrix(frame, self.tree_names), raw_score=True, num_threads=0)
         return self.region_log_rate(frame) + trees
 
     def risk(self, frame: pd.DataFrame) -> np.ndarray:
@@ -140,12 +160,6 @@ def specs_to_json(specs: list[FeatureSpec]) -> list[dict]:
 
 def specs_from_json(items: list[dict]) -> list[FeatureSpec]:
     return [FeatureSpec(**item) for item in items]
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def new_version_name(models_dir: Path, model_text: str, now: datetime | None = None) -> str:
@@ -206,7 +220,7 @@ def set_champion(settings: Settings, version: str, reason: str) -> None:
         raise WxriskError(f"{settings.models_dir / version}: no such model version")
     record = {"version": version, "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "reason": reason}
-    _atomic_write_text(settings.models_dir / CHAMPION, json.dumps(record, ensure_ascii=False))
+    atomic_write_text(settings.models_dir / CHAMPION, json.dumps(record, ensure_ascii=False))
 
 
 def resolve_version(settings: Settings, version: str = "champion") -> str:

@@ -30,6 +30,7 @@ import xarray as xr
 from wxrisk.config import Settings, WxriskError
 from wxrisk.incidents.coverage import weather_overlap_notice
 from wxrisk.store.ledger import ImportEntry, ImportResult, current_import, file_sha256, run_import
+from wxrisk.vocab import frame_registered, utc_naive_stamp
 from wxrisk.weather import grid
 from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
 from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
@@ -105,9 +106,7 @@ def parse_issued(value: str | datetime | None, where: str) -> datetime | None:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise WxriskError(f"{where}: issue time {value!r} is not an ISO 8601 date-time") from exc
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()
+    return utc_naive_stamp(stamp).to_pydatetime()
 
 
 @contextmanager
@@ -208,8 +207,11 @@ def resolve_issue_time(path: Path, kind: str, sampled: dict[str, SampledVariable
 
 
 def read_weather(path: str | Path, points: SamplePoints, kind: str = "analysis",
-                 issued: str | datetime | None = None) -> SampledGrid:
-    """Read a grid file and sample it at the points; raises WxriskError, writes nothing."""
+                 issued: str | datetime | None = None, counted: bool = False) -> SampledGrid:
+    """Read a grid file and sample it at the points; raises WxriskError, writes nothing.
+
+    counted : a fresh download whose GRIB messages the fetch counted complete (not counted again)
+    """
     path = Path(path)
     if kind not in ("analysis", "forecast"):
         raise WxriskError(f"{path}: kind must be analysis or forecast, not {kind!r}")
@@ -219,7 +221,7 @@ def read_weather(path: str | Path, points: SamplePoints, kind: str = "analysis",
     if not path.exists():
         raise WxriskError(f"{path}: no such file")
     with reading(path):
-        datasets = grid.open_datasets(path)
+        datasets = grid.open_datasets(path, counted)
     try:
         with reading(path):
             found = grid.find_variables(datasets)
@@ -296,11 +298,8 @@ def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints
     kind = sampled.details["kind"]
     for start in range(0, sampled.valid.size, hours_per_batch):
         batch = arrow_batch(sampled, segment_ids, start, min(start + hours_per_batch, sampled.valid.size))
-        entry.con.register("wx_batch", batch)
-        try:
+        with frame_registered(entry.con, "wx_batch", batch):
             entry.con.execute(INSERT_SQL, [kind, sampled.issued_at, entry.window_key, entry.import_id])
-        finally:
-            entry.con.unregister("wx_batch")
     entry.rows_read = entry.rows_kept = int(sampled.valid.size * len(segment_ids))
     entry.details = sampled.details
 
@@ -308,8 +307,10 @@ def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints
 def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, kind: str = "analysis",
                    issued: str | datetime | None = None, station: str | None = None,
                    station_list: str | Path | None = None, mapping: str | Path | None = None,
-                   tz: str | None = None, max_km: float | None = None) -> list[ImportResult]:
+                   tz: str | None = None, max_km: float | None = None, counted: bool = False) -> list[ImportResult]:
     """Import weather files (one path or several); one result per file.
+
+    `counted`: the files are fresh downloads whose GRIB messages the fetch already counted complete.
 
     Grids (GRIB, NetCDF, Zarr) are sampled onto the segments. Station and point files (Open-Meteo
     CSV, GHCN-Daily `.dly`, a CSV with a station `mapping`) are stored once per station and
@@ -339,7 +340,7 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             # The ledger answers `unchanged` for known bytes before it uses the window key.
             results.append(run_import(con, KIND, path, UNCHANGED_WINDOW, write_nothing, file_hash=file_hash))
             continue
-        sampled = read_weather(path, points, kind, issued)
+        sampled = read_weather(path, points, kind, issued, counted)
         if kind == "analysis" and (notice := weather_overlap_notice(con, sampled.details["valid_from"],
                                                                     sampled.details["valid_to"])):
             sampled.details["warnings"] = [notice]
