@@ -10,6 +10,7 @@ import pytest
 
 from wxrisk.config import Settings, WxriskError
 from wxrisk.model.predict import predict_risk
+from wxrisk.model.region import region_inputs
 from wxrisk.model.registry import champion_version, list_versions, load_model
 from wxrisk.model.train import TrainConfig, train_model
 from wxrisk.store import connect
@@ -39,12 +40,23 @@ def test_every_winter_is_used_and_the_card_says_which_for_what(trained):
     assert lines[-2] == report.table
 
 
-def test_inputs_the_same_on_every_segment_go_to_the_region_rate(trained):
-    report, _ = trained
-    # traffic_ratio and hour_of_day are set per hour in the synthetic world; the weather varies by segment
-    assert set(report.meta["region"]["features"]) == {"traffic_ratio", "hour_of_day"}
+def test_where_the_weather_differs_between_segments_the_region_rate_is_the_hour_of_week_profile(trained):
+    report, lines = trained
+    # traffic_ratio and hour_of_day are set per hour in the synthetic world, but the weather varies by
+    # segment: a calendar-only region rate would credit the storms to the calendar, so the trees get all
+    assert report.meta["region"]["features"] == []
+    assert any(line.startswith("region rate: the weather differs between segments") for line in lines)
     assert {f["name"] for f in report.meta["features"]} == {"fzra_mm", "snowfall_mm", "road_temp_c", "precip_mm",
-                                                             "bridge"}
+                                                             "bridge", "traffic_ratio", "hour_of_day"}
+
+
+def test_where_the_segments_share_their_weather_the_mostly_hourly_inputs_go_to_the_region_rate():
+    shares = {"t2m_c": 0.99, "precip_mm_1h": 0.97, "travel_rush_factor": 1.0, "snow_depth_cm": 0.2,
+              "bridge": 0.0, "elevation_m": 0.0}
+    assert region_inputs(shares, lambda _: None) == ["t2m_c", "precip_mm_1h", "travel_rush_factor", "snow_depth_cm"]
+    said = []
+    assert region_inputs({**shares, "t2m_c": 0.5, "precip_mm_1h": 0.6}, said.append) == []
+    assert said and "hour-of-week profile alone" in said[0]
 
 
 def test_ice_share_learns_that_ice_incidents_come_with_a_frozen_road(trained, world):
@@ -68,7 +80,7 @@ def test_the_first_promoted_model_becomes_champion_with_card_and_meta(trained, w
     assert [f["name"] for f in meta["inputs"]] == [s.name for s in specs]
     assert meta["seed"] == 7 and meta["risk"]["params"]["deterministic"] is True
     assert meta["metrics"]["model"]["ece"] == pytest.approx(report.metrics["model"].ece)
-    assert {"yardstick.txt", "share.txt", "region.txt", "model.txt"} <= {p.name for p in report.path.iterdir()}
+    assert {"yardstick.txt", "share.txt", "model.txt"} <= {p.name for p in report.path.iterdir()}
 
 
 def test_without_promote_not_even_a_first_version_becomes_champion(tmp_path, world, specs, fast):
@@ -88,7 +100,7 @@ def _vary(frame: pd.DataFrame, column: str, values: np.ndarray) -> pd.DataFrame:
 @pytest.mark.parametrize(("column", "values", "direction"), [
     ("fzra_mm", np.linspace(0, 8, 17), 1),
     ("snowfall_mm", np.linspace(0, 8, 17), 1),
-    ("traffic_ratio", np.linspace(1, 3, 9), 1),      # in the region rate
+    ("traffic_ratio", np.linspace(1, 3, 9), 1),
     ("road_temp_c", np.linspace(-10, 5, 16), -1),
 ])
 def test_risk_is_monotone_in_constrained_features(trained, world, column, values, direction):
