@@ -271,6 +271,18 @@ def train(
                         fit=partial(fit_booster_on_dask, client))
 
 
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="a registered version (its folder name under the models directory)")],
+    db: DbOption = None,
+) -> None:
+    """Make a registered model version the champion, the one `score` uses by default."""
+    from wxrisk.model.registry import set_champion
+
+    set_champion(_settings(db), version, "promoted by hand (wxrisk promote)")
+    typer.echo(f"{version}: champion")
+
+
 EXIT_INCOMPLETE = 3
 
 

@@ -67,11 +67,13 @@ def test_published_boards_are_verified_on_request(trained, world):
     con, settings, features = world
     period = features[(features["valid_time"] >= TEST_START) & (features["valid_time"] < TEST_END)]
     flat = period[["segment_id", "valid_time"]].assign(run_id="run-1", risk=0.01, tier="none")
+    flat.loc[flat["segment_id"] == "S000", "tier"] = "red"
+    flat["icing_warning"] = np.where(flat["segment_id"] == "S001", "yellow", "none")
     con.execute("INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, status) "
                 "VALUES ('run-1', ?, ?, 480, 'forecast', 'complete')", [TEST_START, TEST_START])
     con.register("published", flat)
-    con.execute("INSERT INTO risk (run_id, segment_id, valid_time, risk, tier) "
-                "SELECT run_id, segment_id, valid_time, risk, tier FROM published")
+    con.execute("INSERT INTO risk (run_id, segment_id, valid_time, risk, tier, icing_warning) "
+                "SELECT run_id, segment_id, valid_time, risk, tier, icing_warning FROM published")
     try:
         result = evaluate_period(con, settings, TEST_START, TEST_END, features=features, published=True,
                                  progress=_quiet)
@@ -84,6 +86,13 @@ def test_published_boards_are_verified_on_request(trained, world):
     # a flat forecast: average precision is the base rate, Brier is mean((0.01 - y)^2)
     assert published.pr_auc == pytest.approx(rate)
     assert published.brier == pytest.approx(rate * 0.99**2 + (1 - rate) * 0.01**2)
+    # the observed rate per published tier and warning level (issue 15), any and ice/snow incidents
+    red_rows = int((flat["tier"] == "red").sum())
+    tiers = result.table.split("published tier: observed rate, any incident\n")[1].split("\n\n")[0].splitlines()
+    assert tiers[0].split()[:2] == ["level", "seg-hours"] and tiers[-1].split()[:2] == ["red", f"{red_rows:,}"]
+    assert "published tier: observed rate, ice/snow incidents" in result.table
+    assert "published icing warning: observed rate, any incident" in result.table
+    assert "visibility warning" not in result.table   # none published: no table
 
 
 def test_empty_period_is_a_clear_error(trained, world):

@@ -1,6 +1,9 @@
 """Behavioural tests of training on the synthetic world (conftest: a known generating hazard)."""
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import datetime
 
@@ -37,7 +40,7 @@ def test_every_winter_is_used_and_the_card_says_which_for_what(trained):
     assert "Calibration (out-of-fold predictions, cross-fitted by winter): 2023/24, 2024/25" in card
     assert any(line.startswith("region rate:") for line in lines)
     assert any("risk, 7 leaves: best after" in line for line in lines)
-    assert lines[-2] == report.table
+    assert lines[-2] == report.table  # the last line: the version promoted
 
 
 def test_where_the_weather_differs_between_segments_the_region_rate_is_the_hour_of_week_profile(trained):
@@ -86,8 +89,17 @@ def test_the_first_promoted_model_becomes_champion_with_card_and_meta(trained, w
 def test_without_promote_not_even_a_first_version_becomes_champion(tmp_path, world, specs, fast):
     con, settings, features = world
     local = replace(settings, models_dir=tmp_path / "models")
-    report = train_model(con, local, features_frame=features, specs=specs, config=fast, progress=lambda _: None)
+    lines = []
+    report = train_model(con, local, features_frame=features, specs=specs, config=fast, progress=lines.append)
     assert not report.promoted and report.reason == "not promoted: promotion not requested (use --promote)"
+    assert lines[-1] == f"to make it the champion: wxrisk promote {report.version}"
+    env = {**os.environ, "WXRISK_MODELS": str(local.models_dir), "WXRISK_DB": str(tmp_path / "any.duckdb")}
+    promoted = subprocess.run([sys.executable, "-m", "wxrisk.cli", "promote", report.version], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert promoted.returncode == 0 and champion_version(local) == report.version, promoted.stderr
+    unknown = subprocess.run([sys.executable, "-m", "wxrisk.cli", "promote", "no-such-version"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 1 and "no such model version" in unknown.stderr
     assert champion_version(local) is None and (report.path / "card.md").exists()
 
 

@@ -84,10 +84,15 @@ class _Scored:
         return pd.concat(self.hourly).groupby(level=0).sum()
 
 
+LEVEL_COLUMNS = ("tier", "icing_warning", "visibility_warning")  # the published board's levels
+
+
 def published_risk(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
-    """The latest complete run's risk and ice_risk per segment-hour in `[start, end)` (forecast runs first)."""
+    """The latest complete run's risk, ice_risk, tier and warnings per segment-hour in `[start, end)`
+    (forecast runs first)."""
     rows = con.execute(
-        "SELECT r.segment_id, r.valid_time, r.risk AS published_risk, r.ice_risk AS published_ice_risk "
+        "SELECT r.segment_id, r.valid_time, r.risk AS published_risk, r.ice_risk AS published_ice_risk, "
+        "r.tier, r.icing_warning, r.visibility_warning "
         "FROM risk r JOIN runs u USING (run_id) "
         "WHERE u.status = 'complete' AND r.valid_time >= ? AND r.valid_time < ? "
         "QUALIFY row_number() OVER (PARTITION BY r.segment_id, r.valid_time "
@@ -254,6 +259,22 @@ def hazard_tables(rows: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, li
     return out, len(joined)
 
 
+def level_tables(rows: pd.DataFrame) -> str:
+    """Observed incident rate per published tier and warning level, with lift over the average."""
+    from wxrisk.boardview.verify import rates_by_level, rates_text
+    from wxrisk.levels import TIERS, WARNING_LEVELS
+
+    texts = []
+    for column, order in (("tier", TIERS), ("icing_warning", WARNING_LEVELS), ("visibility_warning", WARNING_LEVELS)):
+        if column not in rows or rows[column].isna().all():
+            continue
+        levels = rows[column].fillna("none").astype(str)
+        for label, what in (("label", "any incident"), ("ice_label", "ice/snow incidents")):
+            texts.append(rates_text(rates_by_level(levels, rows[label].to_numpy() == 1, order),
+                                    f"published {column.replace('_', ' ')}: observed rate, {what}"))
+    return "\n\n".join(texts)
+
+
 def evaluate_period(con: duckdb.DuckDBPyConnection, settings: Settings, start: datetime, end: datetime,
                     model: str = "champion", truth: Path | str | None = None, features: pd.DataFrame | None = None,
                     published: bool = False, progress: Callable[[str], None] = print) -> EvaluationReport:
@@ -274,7 +295,8 @@ def evaluate_period(con: duckdb.DuckDBPyConnection, settings: Settings, start: d
     texts = [metrics_table(segment["any"], f"segment-hours, any incident: {period}"),
              metrics_table(segment["ice"], "segment-hours, ice/snow incidents") if segment["ice"] else "",
              region_text(region, "region hours: hourly score against the hours with incidents anywhere in the region"),
-             reliability_table(segment["any"][0])]
+             reliability_table(segment["any"][0]),
+             level_tables(rows) if published else ""]
     skill: dict[str, list[HazardSkill]] = {}
     if hazard is not None:
         skill, covered = hazard_tables(rows, hazard)

@@ -479,6 +479,8 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
         set_champion(settings, path.name, reason)
     progress(table)
     progress(f"version {path.name}: {reason}")
+    if not promoted:
+        progress(f"to make it the champion: wxrisk promote {path.name}")
     return TrainReport(path.name, path, table, promoted, reason, metrics, meta)
 
 
