@@ -93,6 +93,7 @@ def test_without_promote_not_even_a_first_version_becomes_champion(tmp_path, wor
     report = train_model(con, local, features_frame=features, specs=specs, config=fast, progress=lines.append)
     assert not report.promoted and report.reason == "not promoted: promotion not requested (use --promote)"
     assert lines[-1] == f"to make it the champion: wxrisk promote {report.version}"
+    assert champion_version(local) is None and (report.path / "card.md").exists()
     env = {**os.environ, "WXRISK_MODELS": str(local.models_dir), "WXRISK_DB": str(tmp_path / "any.duckdb")}
     promoted = subprocess.run([sys.executable, "-m", "wxrisk.cli", "promote", report.version], env=env,
                               capture_output=True, text=True, timeout=120)
@@ -100,7 +101,6 @@ def test_without_promote_not_even_a_first_version_becomes_champion(tmp_path, wor
     unknown = subprocess.run([sys.executable, "-m", "wxrisk.cli", "promote", "no-such-version"], env=env,
                              capture_output=True, text=True, timeout=120)
     assert unknown.returncode == 1 and "no such model version" in unknown.stderr
-    assert champion_version(local) is None and (report.path / "card.md").exists()
 
 
 def _vary(frame: pd.DataFrame, column: str, values: np.ndarray) -> pd.DataFrame:
