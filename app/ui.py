@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -16,6 +16,7 @@ from wxrisk.boardview.status import data_warnings, replay_text
 from wxrisk.config import Settings, WxriskError, load_settings
 from wxrisk.levels import TIER_RGBA, WARNING_LEVELS
 from wxrisk.store.publish import current_board_path, open_board
+from wxrisk.vocab import utc_now
 
 LANGUAGES = ["中文", "English"]
 
@@ -29,7 +30,7 @@ def settings() -> Settings:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return utc_now()
 
 
 @st.cache_resource(max_entries=3)

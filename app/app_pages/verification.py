@@ -79,5 +79,5 @@ st.subheader(t("warnings_rank_title", language))
 for kind in ("icing", "visibility"):
     st.markdown(f"**{warning_kind_label(kind, language)}**")
     st.dataframe(rates_frame(observed[f"{kind}_warning"].fillna("none"), WARNING_LEVELS,
-                             lambda level: warning_level_label(level, language) or t("tier_none", language)),
+                             lambda level: warning_level_label(level, language) or ui.tier_text("none", language)),
                  hide_index=True)

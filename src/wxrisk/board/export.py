@@ -25,7 +25,7 @@ from wxrisk.board.stretches import percent_text
 from wxrisk.config import WxriskError
 from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIER_RGBA, TIERS, hex_colour, tier_word
 from wxrisk.store.publish import open_board
-from wxrisk.vocab import k_stake
+from wxrisk.vocab import k_stake, local_stamp
 
 FONT = "STSong-Light"  # reportlab's built-in CID font for Chinese: no font file needed
 SYNTHETIC_MARK = "合成演示数据 / SYNTHETIC DEMO DATA"
@@ -108,7 +108,7 @@ def local_text(moment, tz: str, with_offset: bool = False) -> str:
     """A naive UTC time as local text: `02-02 08:00` or ISO with offset; empty for none."""
     if moment is None or pd.isna(moment):
         return ""
-    local = pd.Timestamp(moment).tz_localize("UTC").tz_convert(tz)
+    local = local_stamp(moment, tz)
     return local.isoformat(timespec="minutes") if with_offset else f"{local:%m-%d %H:%M}"
 
 

@@ -28,6 +28,7 @@ from wxrisk.levels import (
     tier_word,
     warning_word,
 )
+from wxrisk.vocab import local_stamp
 
 BOARD_TIERS = TIERS[1:]
 CONDITIONS = ("general", *CONDITION_WORDS)
@@ -112,17 +113,13 @@ def hour_begins(label) -> pd.Timestamp:
     return pd.Timestamp(label) - HOUR
 
 
-def _local(moment: pd.Timestamp, tz: str) -> pd.Timestamp:
-    return moment.tz_localize("UTC").tz_convert(tz)
-
-
 def tier_call(level: str, why: list[str], onset: pd.Timestamp, tz: str) -> Call:
     """`02月02日14时起达橙色等级，冻雨` / `orange from 02 Feb 14:00 local with freezing rain`
     (onset: when the first hour at that tier begins [UTC])."""
     named = [c for c in why if c != "general"]
     zh_cond = "、".join(CONDITION_WORDS[c][0] for c in named)
     en_cond = ", ".join(CONDITION_WORDS[c][1] for c in named)
-    local = _local(onset, tz)
+    local = local_stamp(onset, tz)
     return Call(onset, f"{local:%m月%d日%H时}起达{tier_word(level)}等级" + (f"，{zh_cond}" if zh_cond else ""),
                 f"{tier_word(level, 'en')} from {local:%d %b %H:%M} local" + (f" with {en_cond}" if en_cond else ""))
 
@@ -135,7 +132,7 @@ def warning_calls(onsets: dict[str, dict[str, str]], book: dict, tz: str) -> dic
             if level not in onsets.get(kind, {}):
                 continue
             at = hour_begins(onsets[kind][level])
-            local = _local(at, tz)
+            local = local_stamp(at, tz)
             call = Call(at, f"{local:%m月%d日%H时}起{warning_word(kind, level)}",
                         f"{warning_word(kind, level, 'en')} from {local:%d %b %H:%M} local")
             for measure_id in measure_ids or []:

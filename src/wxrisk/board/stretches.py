@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from wxrisk.board.tiers import CONDITION_COLUMNS, weather_risk
 from wxrisk.config import WxriskError
 from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIERS, WARNING_LEVELS, tier_word, warning_word
-from wxrisk.vocab import haversine_km, k_stake
+from wxrisk.vocab import haversine_km, k_stake, local_stamp
 
 SEGMENT_COLUMNS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat")
 STRETCH_COLUMNS = [
@@ -348,7 +348,7 @@ class Figures:
 
 def reasons(f: Figures, tz: str) -> tuple[str, str]:
     """Why the stretch is on the board, in Chinese and English."""
-    local = f.peak_time.tz_localize("UTC").tz_convert(tz)
+    local = local_stamp(f.peak_time, tz)
     stakes = f"{f.road} {k_stake(f.km_from)}–{k_stake(f.km_to)}"
     cond_zh = "、".join(CONDITION_WORDS[c][0] for c in f.conditions) or "风险偏高"
     cond_en = ", ".join(CONDITION_WORDS[c][1] for c in f.conditions) or "raised risk"

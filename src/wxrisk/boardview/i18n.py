@@ -89,11 +89,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "metric_stretches": {"zh": "风险路段总数", "en": "Stretches"},
     "metric_uncovered": {"zh": "未落实警力", "en": "Without a team"},
     "legend": {"zh": "图例", "en": "Legend"},
-    "tier_red": {"zh": "红色", "en": "Red"},
-    "tier_orange": {"zh": "橙色", "en": "Orange"},
-    "tier_yellow": {"zh": "黄色", "en": "Yellow"},
-    "tier_blue": {"zh": "蓝色", "en": "Blue"},
-    "tier_none": {"zh": "无", "en": "None"},
     "choose_stretch": {"zh": "选择路段", "en": "Choose a stretch"},
     "heat_title": {"zh": "沿线风险（公里 × 小时）", "en": "Risk along the road (km × hour)"},
     "run_start": {"zh": "起报", "en": "run start"},
@@ -243,7 +238,9 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
 
 
 def tier_label(tier: str, lang: str = "zh") -> str:
-    return t(f"tier_{tier}" if tier in TIER_RGBA else "tier_none", lang)
+    """A tier as a table shows it: `红色` / `Red` (`wxrisk.levels` words); unknown tiers read as none."""
+    word = tier_word(tier if tier in TIER_RGBA else "none", lang)
+    return word.capitalize() if lang == "en" else word
 
 
 def warning_label(kind: str, level: str | None, lang: str = "zh") -> str:

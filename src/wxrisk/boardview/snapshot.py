@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
 from wxrisk.levels import TIER_RANK
+from wxrisk.vocab import to_local as to_local  # the pages call it snapshot.to_local
 
 
 @dataclass(frozen=True)
@@ -91,18 +91,6 @@ def busiest_hour_index(con: duckdb.DuckDBPyConnection, start_utc: datetime) -> i
         "SELECT valid_time FROM risk GROUP BY valid_time ORDER BY sum(risk) DESC, valid_time LIMIT 1"
     ).fetchone()
     return 0 if row is None else int((row[0] - start_utc).total_seconds() // 3600)
-
-
-def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | datetime | None:
-    """UTC naive timestamps to naive local wall-clock time in `tz`."""
-    if values is None:
-        return None
-    if isinstance(values, pd.Series):
-        stamps = pd.to_datetime(values)
-        return stamps.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
-    if pd.isna(values):
-        return None
-    return values.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
 
 
 def segment_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER
+from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER, to_local
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -25,7 +25,7 @@ def ice_snow(incidents: pd.DataFrame) -> pd.Series:
 
 
 def _local_day(times: pd.Series, tz: str) -> pd.Series:
-    return pd.to_datetime(times).dt.tz_localize("UTC").dt.tz_convert(tz).dt.date
+    return to_local(pd.to_datetime(times), tz).dt.date
 
 
 def incident_hours(incidents: pd.DataFrame) -> pd.DataFrame:
