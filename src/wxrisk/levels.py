@@ -12,6 +12,8 @@ Every room that names or paints a level imports it from here (board rules, expor
 
 from __future__ import annotations
 
+import pandas as pd
+
 from wxrisk.vocab import TIER_RANK as TIER_RANK  # the tiers' names, re-exported beside their words
 from wxrisk.vocab import TIERS as TIERS
 
@@ -40,7 +42,7 @@ WARNING_WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 WARNING_SHORT_WORDS: dict[str, tuple[str, str]] = {
-    "icing": ("道路结冰", "road icing"), "visibility": ("能见度管控", "visibility control"),
+    "icing": ("道路结冰预警", "Road-icing warning"), "visibility": ("能见度管控", "Visibility control"),
 }
 
 CONDITION_WORDS: dict[str, tuple[str, str]] = {
@@ -83,6 +85,13 @@ def tier_word(tier: str, lang: str = "zh") -> str:
 def warning_word(kind: str, level: str, lang: str = "zh") -> str:
     """`道路结冰橙色预警` / `road-icing warning, orange (...)`; empty for an unknown kind."""
     return words(WARNING_WORDS.get(kind, {}), level, lang)
+
+
+def window_start(onset):
+    """When a stretch's window begins, as the board and the briefing show it: hours are labelled by
+    their end (`valid_time`, like the model's label), so the first risky hour, labelled `onset`,
+    begins an hour earlier (measure start times count back from there too)."""
+    return pd.Timestamp(onset) - pd.Timedelta(hours=1)
 
 
 def hex_colour(rgba: list[int]) -> str:

@@ -212,9 +212,11 @@ def stretch_segments(con: duckdb.DuckDBPyConnection, stretch_id: str, margin_km:
 
 
 def risk_strip(con: duckdb.DuckDBPyConnection, segment_ids: list[str]) -> pd.DataFrame:
-    """`segment_id, km_from, valid_time, risk, tier` of the given segments over the whole run."""
+    """`segment_id, km_from, km_to, valid_time, risk, ice_risk, tier` of the given segments over
+    the whole run (`ice_risk` NULL where the model gives none, and on boards made before it existed)."""
+    ice = "r.ice_risk" if "ice_risk" in column_names(con, "risk") else "CAST(NULL AS DOUBLE) AS ice_risk"
     return con.execute(
-        "SELECT r.segment_id, s.km_from, s.km_to, r.valid_time, r.risk, r.tier FROM risk r "
+        f"SELECT r.segment_id, s.km_from, s.km_to, r.valid_time, r.risk, {ice}, r.tier FROM risk r "
         "JOIN segments s USING (segment_id) WHERE list_contains(?, r.segment_id) ORDER BY s.km_from, r.valid_time",
         [segment_ids],
     ).df()
