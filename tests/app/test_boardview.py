@@ -18,7 +18,7 @@ from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label
 from wxrisk.boardview.layers import board_deck, segment_rows, view_for
 from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
-from wxrisk.levels import TIER_RGBA, WARNING_RGBA
+from wxrisk.levels import TIER_RANK, TIER_RGBA, WARNING_RGBA
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -308,8 +308,13 @@ def test_snapshot_run_and_stretches(board):
 
 
 def test_snapshot_busiest_hour_is_the_storm_peak(board):
-    # the fixture's G4 bump peaks at run hour 30
-    assert snapshot.busiest_hour_index(board, datetime(2026, 2, 10, 16)) == 30
+    """The hour with the most tiered segments, weighted by tier: the G4 storm (peak risk at run hour 30)
+    while the G56 one (hour 40) builds up."""
+    start = datetime(2026, 2, 10, 16)
+    busiest = snapshot.busiest_hour_index(board, start)
+    rows = board.execute("SELECT valid_time, tier FROM risk").df()
+    weight = rows["tier"].map(TIER_RANK).groupby(rows["valid_time"]).sum()
+    assert 28 <= busiest <= 34 and weight[pd.Timestamp(start) + pd.Timedelta(hours=busiest)] == weight.max()
 
 
 def test_snapshot_stretch_detail_queries(board):

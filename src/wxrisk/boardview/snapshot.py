@@ -86,9 +86,13 @@ def default_hour_index(start_utc: datetime, hours: int, now_utc: datetime, after
 
 
 def busiest_hour_index(con: duckdb.DuckDBPyConnection, start_utc: datetime) -> int:
-    """Hours from `start_utc` to the valid hour with the largest summed risk over all segments."""
+    """Hours from `start_utc` to the valid hour where the board is at its worst: the most tiered
+    segments, weighted by tier (red 4 ... blue 1), then the largest summed risk (a dry rush hour,
+    high in risk of any incident, is not the storm's peak)."""
+    ranks = " ".join(f"WHEN '{tier}' THEN {rank}" for tier, rank in TIER_RANK.items())
     row = con.execute(
-        "SELECT valid_time FROM risk GROUP BY valid_time ORDER BY sum(risk) DESC, valid_time LIMIT 1"
+        f"SELECT valid_time FROM risk GROUP BY valid_time "
+        f"ORDER BY sum(CASE tier {ranks} ELSE 0 END) DESC, sum(risk) DESC, valid_time LIMIT 1"
     ).fetchone()
     return 0 if row is None else int((row[0] - start_utc).total_seconds() // 3600)
 

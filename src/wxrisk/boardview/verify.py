@@ -12,6 +12,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from wxrisk.levels import rates_by_level as rates_by_level  # the pages call verify.rates_by_level
+from wxrisk.levels import rates_text as rates_text
 from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER, to_local
 
 HOUR = pd.Timedelta(hours=1)
@@ -93,40 +95,6 @@ def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10) -
     bins = pd.qcut(rows["risk"].rank(method="first"), q=min(n_bins, len(rows)), labels=False)
     table = rows.groupby(bins).agg(forecast_p=("risk", "mean"), observed_f=("hit", "mean"), n=("risk", "size"))
     return table.reset_index(drop=True)
-
-
-def rates_by_level(levels: pd.Series | np.ndarray, hit: np.ndarray, order: tuple[str, ...]) -> pd.DataFrame:
-    """Does a level rank? Per level (in `order`): `segment_hours`, `incident_hours` (with >= 1
-    incident), `share_of_incidents`, `rate` (incident hours / segment-hours) and `lift` (rate over
-    the rate of all segment-hours). Levels never seen keep a row of zeros (rate NaN).
-
-    levels : the level of each segment-hour (a tier or a warning level)
-    hit    : >= 1 incident (bool), or the expected number of incidents (float: a scenario world's
-             known hazard, `truth.parquet`; `incident_hours` is then their sum)
-    """
-    values = np.asarray(hit)
-    counted = values.dtype == bool
-    frame = pd.DataFrame({"level": np.asarray(levels, dtype=object), "hit": values.astype(float)})
-    table = frame.groupby("level")["hit"].agg(segment_hours="size", incident_hours="sum").reindex(list(order))
-    table = table.fillna(0).astype({"segment_hours": int, "incident_hours": int if counted else float})
-    average = frame["hit"].mean() if len(frame) else np.nan
-    total = frame["hit"].sum() or 1.0
-    table["share_of_incidents"] = table["incident_hours"] / total
-    table["rate"] = table["incident_hours"] / table["segment_hours"].where(table["segment_hours"] > 0)
-    table["lift"] = table["rate"] / average if average and average > 0 else np.nan
-    return table.rename_axis("level").reset_index()
-
-
-def rates_text(table: pd.DataFrame, title: str) -> str:
-    """The table of `rates_by_level` as plain text for the command line."""
-    lines = [title, f"{'level':<8} {'seg-hours':>10} {'inc-hours':>9} {'share':>7} {'rate':>9} {'lift':>6}"]
-    for row in table.itertuples(index=False):
-        rate = "—" if pd.isna(row.rate) else f"{row.rate:.5f}"
-        lift = "—" if pd.isna(row.lift) else f"{row.lift:.2f}"
-        hours = f"{row.incident_hours:>9,}" if isinstance(row.incident_hours, int) else f"{row.incident_hours:>9,.1f}"
-        lines.append(f"{row.level:<8} {row.segment_hours:>10,} {hours} {row.share_of_incidents:>7.1%} "
-                     f"{rate:>9} {lift:>6}")
-    return "\n".join(lines)
 
 
 def board_rows(con) -> tuple[pd.DataFrame, pd.DataFrame]:
