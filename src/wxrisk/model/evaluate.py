@@ -261,8 +261,7 @@ def hazard_tables(rows: pd.DataFrame, truth: pd.DataFrame) -> tuple[dict[str, li
 
 def level_tables(rows: pd.DataFrame) -> str:
     """Observed incident rate per published tier and warning level, with lift over the average."""
-    from wxrisk.boardview.verify import rates_by_level, rates_text
-    from wxrisk.levels import TIERS, WARNING_LEVELS
+    from wxrisk.levels import TIERS, WARNING_LEVELS, rates_by_level, rates_text
 
     texts = []
     for column, order in (("tier", TIERS), ("icing_warning", WARNING_LEVELS), ("visibility_warning", WARNING_LEVELS)):
