@@ -89,6 +89,12 @@ def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
     return stamp.strftime(fmt)
 
 
+def hour_text(valid_time: object) -> str:
+    """One hour as the interval it covers, `02-02 05:00–06:00`: labelled by its end (`valid_time`),
+    it begins an hour earlier, the same clock as the stretches' windows."""
+    return f"{local(window_start(valid_time), '%m-%d %H:00')}–{local(valid_time, '%H:00')}"
+
+
 def window_text(onset: object, end: object) -> str:
     """A stretch's window from the start of its first risky hour (`levels.window_start`) to the end
     of its last: `02-11 20:00 – 16:00` within a local day, `02-11 20:00 – 02-12 16:00` across days."""

@@ -23,7 +23,7 @@ with col_hour:
         t("hour", language, tz=tz), options=list(range(len(hours))),
         value=snapshot.default_hour_index(run.start_time, run.hours,
                                           status.freshness_reference(run, ui.now_utc()), busiest),
-        format_func=lambda i: f"{ui.local(hours[i], '%m-%d %H:00')} (+{i}h)", key="board_hour",
+        format_func=lambda i: ui.hour_text(hours[i]) + f" (+{i}h)", key="board_hour",
     )
 with col_province:
     chosen_provinces = st.multiselect(t("province", language), provinces, placeholder=t("all", language),

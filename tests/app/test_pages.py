@@ -65,7 +65,10 @@ def test_a_replay_board_judges_freshness_at_its_own_start(board_env):
 
 def test_a_replay_board_opens_at_its_own_first_hour(board_env):
     at = run_page(PAGES[0])
-    assert at.select_slider(key="board_hour").value == 0
+    hour = at.select_slider(key="board_hour")
+    assert hour.value == 0
+    # each hour shown as the interval it covers: the first row is the hour ending at the board's start
+    assert hour.format_func(0) == "02-10 23:00–00:00 (+0h)" and hour.format_func(1) == "02-11 00:00–01:00 (+1h)"
 
 
 def test_a_real_board_judges_freshness_by_the_wall_clock(real_board_env):
