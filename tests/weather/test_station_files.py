@@ -145,6 +145,15 @@ def test_a_mapped_station_csv_converts_units_and_serves_each_nearest_station(chi
     assert json.loads(con.execute("SELECT details FROM import_ledger").fetchone()[0])["units"]["t2m_c"] == "degF"
 
 
+def test_the_same_csv_under_another_mapping_is_imported_again_not_unchanged(chicago):
+    con, data, mapping = chicago
+    import_weather(con, Settings(), data, mapping=mapping)
+    mapping.write_text(MAPPING.replace("t2m_c: degF", "t2m_c: degC"))  # the analyst fixes a unit
+    [again] = import_weather(con, Settings(), data, mapping=mapping)
+    assert again.status == "replaced"
+    assert con.execute("SELECT max(t2m_c) FROM station_hourly").fetchone()[0] == pytest.approx(32.0)
+
+
 @pytest.mark.parametrize(("edit", "message"), [
     (lambda m: m.replace("  TMP_F: t2m_c\n", "  TEMP_F: t2m_c\n"), "mapped column 'TEMP_F' is not in the file"),
     (lambda m: m.replace("  t2m_c: degF\n", ""), "no unit given for t2m_c"),

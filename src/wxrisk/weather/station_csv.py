@@ -111,7 +111,7 @@ def read_station_csv(path: Path, mapping_path: Path, station: str | None = None,
     }
     if resolution == "daily":
         details["hourly_missing"] = "daily values only: every hourly weather input is missing for these segments"
-    options = {"station": station, "tz": zone}
+    options = {"station": station, "tz": zone, "mapping": {k: v for k, v in mapping.items() if k != "description"}}
     return StationSeries(stations, resolution, frame, details, quarantined, options)
 
 
