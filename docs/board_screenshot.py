@@ -1,10 +1,11 @@
 """Screenshot of the published board in Debian's headless Chromium (used for the pictures in docs/).
 
-    .venv/bin/python docs/board_screenshot.py OUT.png [--lang English|中文] [--width 1440] [--height 1400]
+    .venv/bin/python docs/board_screenshot.py OUT.png [--lang English|中文] [--hour N] [--width 1440] [--height 1400]
 
 Reads the board the environment points at (`WXRISK_DATA`, `WXRISK_BOARDS`, `WXRISK_DB`,
 `WXRISK_MODELS`, as `wxrisk board` does), starts it with `streamlit run` on a free local port,
-waits until the table and the map are drawn, and saves the page.
+moves the hour slider to N hours after the board's start when asked, waits until the table and
+the map are drawn, and saves the page.
 """
 
 from __future__ import annotations
@@ -18,10 +19,25 @@ from wxrisk.config import load_settings
 WAIT_MS = 180_000  # the app's first render on a busy 2-core machine
 
 
+def move_hour_slider(page, hour: int) -> None:
+    """Put the board's hour slider at `hour` hours after the start, with the keyboard."""
+    thumb = page.locator("[data-testid=stSlider] input[type=range]").first
+    thumb.focus()
+    thumb.press("Home")
+    page.wait_for_timeout(2000)
+    for _ in range(hour):
+        thumb.press("ArrowRight")
+        page.wait_for_timeout(700)
+    page.wait_for_function("document.querySelector('[data-testid=stSlider] input[type=range]').value == "
+                           f"'{hour}'", timeout=WAIT_MS)
+    page.wait_for_timeout(3000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--lang", default="English", help="the sidebar language choice (English or 中文)")
+    parser.add_argument("--hour", type=int, help="hours after the board's start (default: the board's own choice)")
     parser.add_argument("--width", type=int, default=1440)
     parser.add_argument("--height", type=int, default=1400)
     args = parser.parse_args()
@@ -33,6 +49,8 @@ def main() -> None:
         if args.lang != "中文":
             page.get_by_text(args.lang, exact=True).first.click()
             page.wait_for_timeout(3000)
+        if args.hour is not None:
+            move_hour_slider(page, args.hour)
         page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", state="attached", timeout=WAIT_MS)
         page.wait_for_timeout(3000)  # let deck.gl finish drawing
         args.out.parent.mkdir(parents=True, exist_ok=True)
