@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from wxrisk.config import Settings, WxriskError
@@ -205,3 +206,32 @@ def test_hourly_features_say_when_a_segment_has_only_daily_values(con, tmp_path)
     features = build_features(con, "2024-02-02", "2024-02-03")
     assert set(features["segment_id"]) == {"beijing"}, "the Wuhan roads have no hourly weather to score"
     assert {"daily-only:tmax_c", "daily-only:precip_mm"} <= set(features.attrs["missing_inputs"])
+
+
+WUHAN_DAILY_CSV = REAL / "derived_wuhan_CHM00057494_winters_2008_2024.csv"
+WUHAN_DAILY_MAPPING = """\
+description: the Wuhan record parsed to one row a day (derived from CHM00057494.dly)
+resolution: daily
+columns: {date: time, TMAX_C: tmax_c, TMIN_C: tmin_c, TAVG_C: tavg_c, PRCP_mm: precip_mm, SNWD_mm: snow_depth_cm}
+units: {tmax_c: degC, tmin_c: degC, tavg_c: degC, precip_mm: mm, snow_depth_cm: mm}
+stations: {CHM00057494: {lon: 114.05, lat: 30.6, elevation_m: 23}}
+"""
+
+
+def test_the_derived_daily_csv_and_the_dly_give_the_same_days(tmp_path):
+    """Two readers, two files of one record: the mapped CSV and the fixed-width .dly agree day by day."""
+    mapping = tmp_path / "wuhan-daily.yaml"
+    mapping.write_text(WUHAN_DAILY_MAPPING)
+    stored = {}
+    for name, kwargs in (("csv", {"mapping": mapping}), ("dly", {"station": WUHAN_POSITION})):
+        con = connect(tmp_path / f"{name}.duckdb")
+        con.execute("INSERT INTO segments (segment_id, source, km_from, km_to, length_km, lon, lat, path_json) "
+                    "VALUES ('w', 'test', 0, 1, 1, 114.06, 30.61, '[]')")
+        import_weather(con, Settings(), WUHAN_DAILY_CSV if name == "csv" else WUHAN, **kwargs)
+        stored[name] = con.execute("SELECT day, tmax_c, tmin_c, tavg_c, precip_mm, snow_depth_cm FROM weather_daily_rows "
+                                   "ORDER BY day").df().set_index("day")
+        con.close()
+    csv, dly = stored["csv"], stored["dly"].reindex(stored["csv"].index)
+    assert len(csv) == 182 and str(csv.index.min())[:10] == "2007-12-01"
+    pd.testing.assert_frame_equal(csv, dly, check_exact=False, atol=1e-4)
+    assert csv.loc[pd.Timestamp("2024-02-04"), "snow_depth_cm"] == pytest.approx(7.1)

@@ -5,7 +5,8 @@ Mapping keys:
     resolution:  hourly (default) or daily
     timezone:    IANA zone of the file's times (default UTC; `--tz` overrides)
     time_format: strptime format of the time column (default ISO 8601)
-    columns:     {source header: canonical}: station_id, lon, lat, elevation_m, time, and the
+    columns:     {source header: canonical}: station_id (a file without it is one station: the one
+                 listed under `stations`, else named after the file), lon, lat, elevation_m, time, and the
                  weather columns (hourly: t2m_c, d2m_c, skt_c, precip_mm, snowfall_mm, wind_ms,
                  vis_m; daily: tmax_c, tmin_c, tavg_c, precip_mm, snowfall_mm, snow_depth_cm, wind_ms)
     units:       {canonical weather column: unit as in the file} — required for each one mapped
@@ -82,7 +83,7 @@ def read_station_csv(path: Path, mapping_path: Path, station: str | None = None,
                           f"(columns: {', '.join(raw.columns[:8])})")
     row_numbers = np.arange(1, len(raw) + 1)
     raw["station_id"] = (raw[by_canonical["station_id"]].str.strip() if "station_id" in by_canonical
-                         else "station")
+                         else single_station_id(mapping, path))
     stations = mapped_stations(raw, by_canonical, mapping, parse_station_option(station, str(path)), path)
     zone = tz or str(mapping.get("timezone", "UTC"))
     time_key = "valid_time" if resolution == "hourly" else "day"
@@ -113,6 +114,12 @@ def read_station_csv(path: Path, mapping_path: Path, station: str | None = None,
         details["hourly_missing"] = "daily values only: every hourly weather input is missing for these segments"
     options = {"station": station, "tz": zone, "mapping": {k: v for k, v in mapping.items() if k != "description"}}
     return StationSeries(stations, resolution, frame, details, quarantined, options)
+
+
+def single_station_id(mapping: dict, path: Path) -> str:
+    """The id of a file without a station column: the one station the mapping lists, else the file's name."""
+    listed = list(mapping.get("stations") or {})
+    return str(listed[0]) if len(listed) == 1 else path.name.split(".")[0]
 
 
 def mapped_stations(raw: pd.DataFrame, by_canonical: dict, mapping: dict, option: Station | None,
