@@ -247,3 +247,21 @@ def test_the_bench_counts_stored_and_fanned_out_rows(tmp_path):
     assert figures["segments"] == "1,122" and figures["station-hours stored"] == "24"
     assert figures["fanned out: rows"] == f"{1122 * 24:,}"
     assert figures["build_features 2022-12, all segments"].startswith(f"{1122 * 744:,} segment-hours")
+
+
+def test_an_analysts_damaged_copies_are_refused_or_named(tmp_path):
+    con = small_db(tmp_path, {"s": (-1.56, 53.81, None)})
+    data = gzip.decompress(LEEDS_POINT.read_bytes())
+    cut = tmp_path / "cut_53.81N_1.56W_48m.csv.gz"
+    cut.write_bytes(gzip.compress(data)[:200_000])  # a download that stopped
+    with pytest.raises(WxriskError, match="cut_53.81N_1.56W_48m.csv.gz: cannot read as UTF-8 text"):
+        import_weather(con, Settings(), cut)
+    excel = tmp_path / "excel_53.81N_1.56W_48m.csv"  # re-saved by a spreadsheet in a European locale
+    excel.write_bytes(data[:5000].replace(b",", b";"))
+    with pytest.raises(WxriskError, match="not an Open-Meteo CSV .*separated by ';', as a spreadsheet re-saves it"):
+        import_weather(con, Settings(), excel)
+    half_row = tmp_path / "half_53.81N_1.56W_48m.csv"  # the last line cut mid-row
+    half_row.write_bytes(data[:data.index(b"\n2019-01-02T00:00") + 25])
+    [result] = import_weather(con, Settings(), half_row)
+    assert result.details["hours"] == 25 and result.details["gaps"]["empty_values"], "the cut row's blanks are named"
+    assert con.execute("SELECT count(*) FROM import_ledger").fetchone()[0] == 1

@@ -33,6 +33,7 @@ from wxrisk.weather import grid
 from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
 from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
 from wxrisk.weather.sampling import SamplePoints, apply_weights, cached_weights
+from wxrisk.weather.series import first_line
 from wxrisk.weather.station_csv import read_station_csv
 from wxrisk.weather.stations import import_series
 from wxrisk.weather.units import (
@@ -348,7 +349,7 @@ def station_format(path: Path, mapping) -> str | None:
         return None
     if looks_like_ghcn(path):
         return "ghcn-daily"
-    if "".join(path.suffixes[-2:]).lower() in (".csv", ".txt", ".csv.gz", ".txt.gz") or looks_like_openmeteo(path):
+    if path.name.lower().endswith((".csv", ".txt", ".csv.gz", ".txt.gz")) or looks_like_openmeteo(path):
         return "open-meteo-csv"
     return None
 
@@ -372,8 +373,11 @@ def import_station_file(con: duckdb.DuckDBPyConnection, settings: Settings, path
         series = read_ghcn_daily(path, station, Path(station_list) if station_list else None)
     else:
         if not looks_like_openmeteo(path):
+            semicolons = ";" in first_line(path) and "," not in first_line(path)
             raise WxriskError(f"{path}: not an Open-Meteo CSV (its first line is neither Open-Meteo's metadata "
-                              "header nor `time,...`); for another station CSV give --mapping")
+                              "header nor `time,...`" + ("; its fields are separated by ';', as a spreadsheet "
+                                                         "re-saves it: use the file as downloaded" if semicolons else "")
+                              + "); for another station CSV give --mapping")
         series = read_openmeteo_csv(path, station, tz)
     return import_series(con, path, series, settings.station_reach_km if max_km is None else max_km)
 
