@@ -36,10 +36,10 @@ RETRYING = {"retries": 2, "retry_delay_seconds": 3, "retry_condition_fn": retry_
 
 
 @task(**RETRYING)
-def generate_demo_world(out_dir: str, size: str, seed: int):
+def generate_demo_world(out_dir: str, size: str, seed: int, world: str = "demo"):
     from wxrisk.scenario import generate
 
-    return generate(Path(out_dir), seed=seed, size=size)
+    return generate(Path(out_dir), seed=seed, size=size, world=world)
 
 
 @task(**RETRYING)
@@ -181,9 +181,9 @@ def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion
 
 
 @flow(name="wxrisk-demo", log_prints=True)
-def demo_flow(db: str, out_dir: str, size: str = "demo", seed: int = 2024) -> str:
-    """The embedded demo world end to end: generate, import, train, score, publish."""
-    world = generate_demo_world(out_dir, size, seed)
+def demo_flow(db: str, out_dir: str, size: str = "demo", seed: int = 2024, world_name: str = "demo") -> str:
+    """A synthetic scenario world end to end (`demo` or `guizhou`): generate, import, train, score, publish."""
+    world = generate_demo_world(out_dir, size, seed, world_name)
     import_flow(db, roads=str(world.roads), incidents=str(world.incidents),
                 analysis=[str(p) for p in world.analysis],
                 forecasts=[(str(p), issued) for p, issued in world.forecasts], teams=str(world.teams))

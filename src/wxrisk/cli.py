@@ -61,18 +61,27 @@ def _flows():
 @app.command()
 def demo(
     db: DbOption = None,
-    size: Annotated[str, typer.Option(help="demo (the 2024 event) or tiny (seconds, for tests).")] = "demo",
+    size: Annotated[str, typer.Option(help="demo (the whole world) or tiny (seconds, for tests).")] = "demo",
     seed: int = 2024,
+    world: Annotated[str, typer.Option(help="demo (central China, the 2024 event) or guizhou (the Guizhou plateau's "
+                                            "freezing fog and drizzle).")] = "demo",
     serve: Annotated[bool, typer.Option(help="Start the board at http://localhost:PORT when done.")] = False,
     port: int = 8501,
 ) -> None:
-    """The embedded demo world end to end (as Prefect flows), then optionally the board."""
+    """A synthetic scenario world end to end (as Prefect flows), then optionally the board."""
+    from wxrisk.scenario.world import world_spec
+
+    world_spec(world)
+    if world != "demo" and "WXRISK_DATA" not in os.environ:
+        os.environ["WXRISK_DATA"] = str(Path("data") / world)   # its own database, models and boards
+        os.environ.setdefault("WXRISK_MODELS", str(Path("data") / world / "models"))
+        _say(f"world {world}: database, models and boards under data/{world} (set WXRISK_DATA to choose)")
     settings = _settings(db)
     out_dir = settings.data_dir / "demo"
-    _say(f"demo world ({size}, seed {seed}) -> {out_dir}; database {settings.db_path}")
+    _say(f"{world} world ({size}, seed {seed}) -> {out_dir}; database {settings.db_path}")
     _say("starting Prefect (a temporary local server) and running the flows: generate, import, train, score")
-    run_id = _flows().demo_flow(str(settings.db_path), str(out_dir), size, seed)
-    _say(f"board published: run {run_id} (SYNTHETIC demo data)")
+    run_id = _flows().demo_flow(str(settings.db_path), str(out_dir), size, seed, world)
+    _say(f"board published: run {run_id} (SYNTHETIC {world} world)")
     if serve:
         board(db=db, port=port)
 

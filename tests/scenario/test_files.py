@@ -17,11 +17,11 @@ import xarray as xr
 from wxrisk.config import WxriskError
 from wxrisk.model.dataset import split_by_winter
 from wxrisk.scenario import ScenarioFiles, generate
-from wxrisk.scenario.geography import CORRIDORS, TEAMS
+from wxrisk.scenario.geography import CENTRAL_CHINA
 from wxrisk.scenario.history import INCIDENT_COLUMNS
 from wxrisk.scenario.roads import build_network, distance_km, segment_pieces, write_roads_geojson
 
-TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 11), datetime(2023, 1, 30)))
+TINY_TRAINING_WINDOWS = ((datetime(2022, 1, 25), datetime(2022, 2, 10)), (datetime(2023, 1, 4), datetime(2023, 1, 30)))
 
 
 def _hashes(files: ScenarioFiles) -> dict[str, str]:
@@ -74,7 +74,7 @@ def test_demo_network_has_corridors_bridges_and_mountain_grades(tmp_path):
     features = build_network(2024)
     pieces = segment_pieces(write_roads_geojson(features, tmp_path / "roads.geojson"))
     props = [f["properties"] for f in features]
-    assert {c.ref for c in CORRIDORS} == {p["ref"] for p in props}
+    assert {c.ref for c in CENTRAL_CHINA.corridors} == {p["ref"] for p in props}
     assert 2000 <= pieces.length_km.sum() <= 3500           # issue 4 budget: ~2,000-3,500 km
     yangtze = {p["bridge:name"] for p in props if "长江大桥" in p.get("bridge:name", "")}
     assert len(yangtze) >= 5
@@ -163,7 +163,7 @@ def test_teams_are_police_bases_at_cities(tiny):
     with files.teams.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["team_id", "name", "province", "lon", "lat", "cars"]
-    assert len(rows) == len(TEAMS)
+    assert len(rows) == len(CENTRAL_CHINA.teams)
     wuhan = next(r for r in rows if r["team_id"] == "HB-WH")
     assert abs(float(wuhan["lon"]) - 114.3) < 0.1 and abs(float(wuhan["lat"]) - 30.6) < 0.1  # Wuhan, 114.3 E 30.6 N
 

@@ -31,8 +31,8 @@ def _hourly(start: str, end: str, step_h: int = 1) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def event() -> dict[str, np.ndarray]:
-    """31 January to 7 February 2024, every 3 hours."""
-    return compute_fields(winter_world(2024, HOLDOUT_YEAR), GRID, _hourly("2024-01-31T00", "2024-02-08T00", 3))
+    """1 to 7 February 2024 (after the cold air arrived, as at the Wuhan station), every 3 hours."""
+    return compute_fields(winter_world(2024, HOLDOUT_YEAR), GRID, _hourly("2024-02-01T00", "2024-02-08T00", 3))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_warm_layer_rule_examples():
 
 
 def test_freezing_rain_band_over_hubei_hunan_anhui_with_snow_north_and_rain_south(event):
-    # CMA, 2024-02: freezing rain and snow over Hubei, Hunan, Anhui, Henan, Jiangxi, strongest 31 Jan - 7 Feb;
+    # CMA, 2024-02: freezing rain and snow over Hubei, Hunan, Anhui, Henan, Jiangxi, strongest 1 - 7 Feb;
     # freezing rain in central Hubei/northern Hunan/southern Anhui, snow north of it, rain in the south.
     ptype = event["ptype"]
     band_y, band_x = _box(28.0, 31.5, 111.0, 118.0)           # Hubei, northern Hunan, southern Anhui

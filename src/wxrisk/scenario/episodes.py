@@ -9,14 +9,16 @@ Only the 2024 dates follow real events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 from lunardate import LunarDate
 
+from wxrisk.scenario.anchor import wuhan_station
 from wxrisk.scenario.roads import substream
-from wxrisk.scenario.weather import Outbreak, System, World, hours_of
+from wxrisk.scenario.weather import PHYSICS, Outbreak, System, WeatherPhysics, World, hours_of
 
 WINDOW_DAYS_BEFORE_FESTIVAL = 18   # history window: from 18 days before Spring Festival ...
 WINDOW_DAYS_AFTER_FESTIVAL = 14    # ... to 14 days after (32 days; the rush runs from -15 to +25)
@@ -63,34 +65,43 @@ TRAINING_YEARS = (2021, 2022, 2023)
 HOLDOUT_YEAR = 2024
 
 
-def demo_winters() -> tuple[Winter, ...]:
+def history_winters() -> tuple[Winter, ...]:
+    """The history windows of every world: three training winters and the held-out 2023-24."""
     return tuple(winter(y, "train") for y in TRAINING_YEARS) + (winter(HOLDOUT_YEAR, "holdout"),)
 
 
-def _band(start: str, hours: float, lon0: float, lat0: float, peak_mm_h: float, warm_k: float,
-          u_deg_h: float = 0.05, sigma_along: float = 5.0, sigma_across: float = 1.3, tilt: float = 12.0,
-          texture: tuple[float, float, float] = (0.3, 1.7, 2.9)) -> System:
-    start_h = hours_of(start)
+def band(start: str | int, hours: float, lon0: float, lat0: float, peak_mm_h: float, warm_k: float,
+         u_deg_h: float = 0.05, sigma_along: float = 5.0, sigma_across: float = 1.3, tilt: float = 12.0,
+         texture: tuple[float, float, float] = (0.3, 1.7, 2.9)) -> System:
+    """A precipitation band from `start` (UTC text or hours since EPOCH) lasting `hours`, with warm air aloft."""
+    start_h = start if isinstance(start, int) else hours_of(start)
     return System(start_h, start_h + hours, lon0, lat0, u_deg_h, 0.0, peak_mm_h, sigma_along, sigma_across,
                   tilt, warm_k, texture)
 
 
 def event_2024() -> World:
-    """The scripted 2024 event: shallow persistent cold air under three waves of a warm, moist band."""
+    """The 2024 winter after the real timeline at Wuhan (NOAA GHCN-Daily CHM00057494; CMA and Ministry of
+    Transport reports): cold late January, rain in the warm sector on 30-31 January, shallow cold air from
+    1 February under a warm, moist band (freezing rain 1-3 February), deeper cold on 3-4 February (snow),
+    light snow on 5-6 February, the thaw from 7 February and a warm spell on 11-13 February, then a second
+    cold wave with freezing rain and snow on 19-23 February. Times UTC."""
     return World(
         outbreaks=(
-            Outbreak(hours_of("2024-01-30T00"), 0.30, -11.0, 200.0, 0.2),
-            Outbreak(hours_of("2024-02-03T06"), 0.35, -4.0, 96.0, 0.3),
+            Outbreak(hours_of("2024-01-19T06"), 0.35, -10.0, 110.0, 0.5),
+            Outbreak(hours_of("2024-01-30T23"), 0.30, -11.0, 150.0, 0.2),
+            Outbreak(hours_of("2024-02-02T20"), 0.35, -7.0, 72.0, 0.9),
+            Outbreak(hours_of("2024-02-10T00"), 0.30, 7.0, 72.0, 0.5),
+            Outbreak(hours_of("2024-02-19T18"), 0.30, -12.0, 120.0, 0.25),
         ),
         systems=(
-            _band("2024-01-31T06", 48, 113.5, 30.0, 1.6, 5.5),
-            _band("2024-02-02T18", 60, 113.0, 28.9, 2.0, 6.5, texture=(2.2, 0.4, 1.1)),
-            _band("2024-02-05T12", 48, 114.0, 30.4, 1.3, 5.0, texture=(4.0, 3.3, 0.2)),
+            band("2024-01-29T18", 60, 111.0, 30.3, 0.8, 3.0, u_deg_h=0.06, sigma_along=4.0, sigma_across=1.2),
+            band("2024-02-01T00", 78, 113.0, 30.0, 1.5, 6.5, u_deg_h=0.02, sigma_along=5.0, sigma_across=1.4,
+                  tilt=10.0, texture=(2.2, 0.4, 1.1)),
+            band("2024-02-05T06", 36, 113.5, 30.3, 0.5, 0.5, u_deg_h=0.03, texture=(4.0, 3.3, 0.2)),
+            band("2024-02-18T12", 108, 112.5, 30.0, 1.4, 5.5, u_deg_h=0.02, sigma_along=5.0, sigma_across=1.4),
         ),
     )
 
-
-EVENT_2024_PERIOD = ("2024-01-30T00", "2024-02-08T12")
 
 # Three scripted icing episodes per training winter: (outbreak onset, band start, band centre lat) UTC.
 TRAINING_EPISODES = {
@@ -106,28 +117,52 @@ TRAINING_EPISODES = {
 def training_episodes(year: int) -> tuple[World, ...]:
     """The scripted icing episodes of a training winter: an outbreak, then a warm band over it a day later."""
     return tuple(World(outbreaks=(Outbreak(hours_of(onset), 0.33, -8.0, 96.0, 0.3),),
-                       systems=(_band(band_start, 36, 113.8, band_lat, 1.4, 4.5, u_deg_h=0.08),))
+                       systems=(band(band_start, 36, 113.8, band_lat, 1.4, 4.5, u_deg_h=0.08),))
                  for onset, band_start, band_lat in TRAINING_EPISODES[year])
 
 
-def random_world(seed: int, w: Winter) -> World:
-    """Outbreaks every 5-9 days and a precipitation system every ~3 days crossing from the west."""
+@dataclass(frozen=True)
+class RandomWeather:
+    """The ranges a world's random weather is drawn from (uniform unless said otherwise)."""
+
+    outbreak_every_days: tuple[float, float] = (5.0, 9.0)
+    outbreak_speed_deg_h: tuple[float, float] = (0.25, 0.45)
+    outbreak_strength_k: tuple[float, float] = (-10.0, -4.0)
+    outbreak_decay_h: tuple[float, float] = (48.0, 120.0)
+    outbreak_depth: tuple[float, float] = (0.3, 0.6)
+    system_mean_gap_days: float = 3.0          # exponential, at least a day
+    system_lon: tuple[float, float] = (106.5, 124.0)   # enters at the first, leaves at the second [deg]
+    system_lat: tuple[float, float] = (25.0, 33.0)
+    system_speed_deg_h: tuple[float, float] = (0.3, 0.5)
+    system_peak_mm_h: tuple[float, float] = (0.4, 2.2)
+    system_sigma_along_deg: tuple[float, float] = (2.5, 5.0)
+    system_sigma_across_deg: tuple[float, float] = (0.7, 1.5)
+    system_warm_aloft_k: tuple[float, float] = (0.0, 3.0)
+
+
+CENTRAL_CHINA_RANDOM = RandomWeather()
+
+
+def random_world(seed: int, w: Winter, spec: RandomWeather = CENTRAL_CHINA_RANDOM) -> World:
+    """Outbreaks every few days and precipitation systems crossing from the west, drawn from `spec`."""
     rng = substream(seed, f"weather/{w.label}")
     outbreaks = []
     t = w.start_h - 24 * LEAD_IN_DAYS + rng.uniform(0, 72)
     while t < w.end_h:
-        outbreaks.append(Outbreak(float(t), rng.uniform(0.25, 0.45), rng.uniform(-10.0, -4.0),
-                                  rng.uniform(48.0, 120.0), rng.uniform(0.3, 0.6)))
-        t += 24 * rng.uniform(5.0, 9.0)
+        outbreaks.append(Outbreak(float(t), rng.uniform(*spec.outbreak_speed_deg_h), rng.uniform(*spec.outbreak_strength_k),
+                                  rng.uniform(*spec.outbreak_decay_h), rng.uniform(*spec.outbreak_depth)))
+        t += 24 * rng.uniform(*spec.outbreak_every_days)
     systems = []
     t = w.start_h - 48 + rng.uniform(0, 48)
+    west, east = spec.system_lon
     while t < w.end_h:
-        u = rng.uniform(0.3, 0.5)
-        systems.append(System(float(t), float(t + (124.0 - 106.5) / u), 106.5, rng.uniform(25.0, 33.0), u,
-                              rng.uniform(-0.03, 0.03), rng.uniform(0.4, 2.2), rng.uniform(2.5, 5.0),
-                              rng.uniform(0.7, 1.5), rng.uniform(0.0, 25.0), rng.uniform(0.0, 3.0),
+        u = rng.uniform(*spec.system_speed_deg_h)
+        systems.append(System(float(t), float(t + (east - west) / u), west, rng.uniform(*spec.system_lat), u,
+                              rng.uniform(-0.03, 0.03), rng.uniform(*spec.system_peak_mm_h),
+                              rng.uniform(*spec.system_sigma_along_deg), rng.uniform(*spec.system_sigma_across_deg),
+                              rng.uniform(0.0, 25.0), rng.uniform(*spec.system_warm_aloft_k),
                               tuple(rng.uniform(0, 2 * np.pi, 3))))
-        t += 24 * max(1.0, rng.exponential(3.0))
+        t += 24 * max(1.0, rng.exponential(spec.system_mean_gap_days))
     return World(tuple(outbreaks), tuple(systems))
 
 
@@ -140,15 +175,29 @@ def _scripted_period(world: World) -> tuple[float, float]:
     return (min(o.onset_h for o in world.outbreaks) - 48, max(s.end_h for s in world.systems) + 24)
 
 
-def winter_world(seed: int, festival_year: int) -> World:
-    """The weather of the demo winter of `festival_year`: random weather plus its scripted episodes, random
-    events kept clear of the episodes. The same world serves every grid and time range cut from it."""
+def compose_winter(seed: int, festival_year: int, scripted: tuple[World, ...], spec: RandomWeather,
+                   physics: WeatherPhysics) -> World:
+    """A winter's weather: random weather drawn from `spec` plus the scripted episodes, random events kept
+    clear of the episodes."""
     w = winter(festival_year, "train", *WEATHER_DAYS)
-    scripted = (event_2024(),) if festival_year == HOLDOUT_YEAR else training_episodes(festival_year)
     periods = [_scripted_period(world) for world in scripted]
-    rand = random_world(seed, w)
+    rand = random_world(seed, w, spec)
     outbreaks = [o for o in rand.outbreaks
                  if not any(_overlaps(o.onset_h, o.onset_h + 2 * o.decay_h, p) for p in periods)]
     systems = [s for s in rand.systems if not any(_overlaps(s.start_h, s.end_h, p) for p in periods)]
     return World(tuple(outbreaks) + tuple(o for world in scripted for o in world.outbreaks),
-                 tuple(systems) + tuple(s for world in scripted for s in world.systems))
+                 tuple(systems) + tuple(s for world in scripted for s in world.systems), physics=physics)
+
+
+@lru_cache(maxsize=8)
+def winter_world(seed: int, festival_year: int) -> World:
+    """The weather of the demo winter of `festival_year`. Training winters: random weather plus their
+    scripted episodes. 2023-24: the real timeline only (`event_2024`), anchored to the Wuhan station
+    (`wuhan.fit_station_anchor`), whatever the seed. The same world serves every grid and time range cut
+    from it."""
+    if festival_year == HOLDOUT_YEAR:
+        from wxrisk.scenario.wuhan import fit_station_anchor
+
+        event = event_2024()
+        return replace(event, anchors=(fit_station_anchor(event, wuhan_station()),))
+    return compose_winter(seed, festival_year, training_episodes(festival_year), CENTRAL_CHINA_RANDOM, PHYSICS)

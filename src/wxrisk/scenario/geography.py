@@ -1,11 +1,17 @@
-"""The demo world's map as plain data: corridors through real cities, rivers, mountains, police bases.
+"""The scenario worlds' maps as plain data: corridors through real cities, rivers, mountains, police bases.
+
+`Geography` holds one world's map and its terrain function; `CENTRAL_CHINA` is the demo's (the
+second world's is in `guizhou.py`).
 
 Coordinates are approximate city positions (WGS84 lon, lat) from public gazetteers; the lines
-between them are synthetic. Province names are the Chinese short names used on the board.
+between them are synthetic. In Anhui the G3 and G42 follow the real roads through waypoints at real
+OpenStreetMap bridge positions (© OpenStreetMap contributors, ODbL 1.0), so that the real bridges
+fall on them (`osm_bridges.py`). Province names are the Chinese short names used on the board.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +52,11 @@ CORRIDORS: tuple[Corridor, ...] = (
     )),
     Corridor("G42", "沪蓉高速", {"江苏": 50000, "安徽": 38000, "湖北": 32000}, 6, 120, (
         ("南京", 118.80, 32.00, "江苏"), ("浦口", 118.62, 32.12, "江苏"), ("苏皖界", 118.45, 32.10, BORDER),
-        ("全椒", 118.27, 32.09, "安徽"), ("肥东", 117.47, 31.88, "安徽"), ("合肥", 117.23, 31.84, "安徽"),
-        ("六安", 116.52, 31.73, "安徽"), ("叶集", 115.93, 31.85, "安徽"), ("皖鄂界", 115.55, 31.47, BORDER),
-        ("麻城", 115.03, 31.18, "湖北"), ("红安", 114.62, 31.29, "湖北"), ("武汉北", 114.30, 30.84, "湖北"),
+        ("全椒", 118.284, 32.122, "安徽"), ("大墅", 117.947, 32.012, "安徽"), ("肥东", 117.560, 31.909, "安徽"),
+        ("合肥北", 117.317, 32.016, "安徽"), ("合肥西", 117.038, 31.961, "安徽"), ("六安北", 116.758, 31.888, "安徽"),
+        ("六安", 116.494, 31.855, "安徽"), ("叶集", 116.068, 31.838, "安徽"), ("金寨", 115.935, 31.608, "安徽"),
+        ("皖鄂界", 115.55, 31.42, BORDER), ("麻城", 115.03, 31.18, "湖北"), ("红安", 114.62, 31.29, "湖北"),
+        ("武汉北", 114.30, 30.84, "湖北"),
     )),
     Corridor("G60", "沪昆高速", {"江西": 34000, "湖南": 40000}, 4, 120, (
         ("南昌", 115.92, 28.66, "江西"), ("高安", 115.37, 28.42, "江西"), ("宜春", 114.39, 27.80, "江西"),
@@ -56,8 +64,11 @@ CORRIDORS: tuple[Corridor, ...] = (
         ("湘潭", 112.94, 27.83, "湖南"), ("湘潭西", 112.78, 27.86, "湖南"),
     )),
     Corridor("G3", "京台高速", {"安徽": 30000}, 4, 120, (
-        ("合肥", 117.25, 31.80, "安徽"), ("庐江", 117.29, 31.25, "安徽"), ("铜陵", 117.80, 30.93, "安徽"),
-        ("南陵", 118.33, 30.72, "安徽"), ("泾县", 118.40, 30.40, "安徽"), ("黄山", 118.32, 29.71, "安徽"),
+        ("合肥", 117.294, 31.799, "安徽"), ("肥西", 117.231, 31.675, "安徽"), ("舒城", 117.182, 31.553, "安徽"),
+        ("庐江北", 117.185, 31.414, "安徽"), ("庐江", 117.207, 31.249, "安徽"), ("枞阳", 117.620, 30.877, "安徽"),
+        ("铜陵", 117.766, 30.828, "安徽"), ("青阳", 117.892, 30.424, "安徽"), ("九华山", 117.978, 30.324, "安徽"),
+        ("太平", 118.149, 30.302, "安徽"), ("黄山区", 118.248, 30.138, "安徽"), ("汤口", 118.226, 30.001, "安徽"),
+        ("黄山北", 118.261, 29.858, "安徽"), ("黄山", 118.235, 29.670, "安徽"),
     )),
 )
 
@@ -132,13 +143,41 @@ TEAMS: tuple[tuple[str, str, str, float, float, int], ...] = (
 )
 
 
-def terrain_elevation_m(lon: np.ndarray, lat: np.ndarray, with_passes: bool = False) -> np.ndarray:
-    """Ground elevation [m] of the demo world: a plain with Gaussian hills at the real ranges
-    (and, for roads, the steep passes)."""
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    elevation = np.full(np.broadcast(lon, lat).shape, PLAIN_ELEVATION_M)
-    for _name, lon0, lat0, height_m, radius_deg in MOUNTAINS + (PASSES if with_passes else ()):
-        r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
-        elevation = elevation + height_m * np.exp(-0.5 * r2 / radius_deg**2)
-    return elevation
+Hill = tuple[str, float, float, float, float]      # (name, lon, lat, height above the plain [m], radius [deg])
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """One world's map: corridors, rivers, terrain, police bases, and how its roads are cut."""
+
+    name: str
+    corridors: tuple[Corridor, ...]
+    rivers: dict[str, tuple[tuple[float, float], ...]]
+    mountains: tuple[Hill, ...]           # Gaussian hills the weather grid sees
+    passes: tuple[Hill, ...]              # road-scale climbs only the roads carry
+    teams: tuple[tuple[str, str, str, float, float, int], ...]
+    plain_elevation_m: float
+    plateaus: tuple[Hill, ...] = ()       # flat-topped uplands: height / (1 + (r / radius)^8)
+    road_relief_m: float = 0.0            # road-scale ups and downs of a plateau road [m]
+    mountain_ele_m: float = 250.0         # a stretch above this elevation is a mountain stretch [m]
+    tunnel_min_peak_m: float = 450.0      # a summit above this gets a tunnel [m] ...
+    tunnel_spacing_km: float = math.inf   # ... if it is the highest point within this distance [km]
+    valley_bridge_spacing_km: float = math.inf  # a mountain road's lowest point within this distance is a bridge [km]
+    long_bridge_river: str = "长江"        # crossings of this river are long bridges
+
+    def terrain_elevation_m(self, lon: np.ndarray, lat: np.ndarray, with_passes: bool = False) -> np.ndarray:
+        """Ground elevation [m]: the plain, the plateaus, Gaussian hills at the real ranges (and, for
+        roads, the steep passes)."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        elevation = np.full(np.broadcast(lon, lat).shape, self.plain_elevation_m)
+        for _name, lon0, lat0, height_m, radius_deg in self.plateaus:
+            r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
+            elevation = elevation + height_m / (1.0 + (r2 / radius_deg**2) ** 4)
+        for _name, lon0, lat0, height_m, radius_deg in self.mountains + (self.passes if with_passes else ()):
+            r2 = ((lon - lon0) * np.cos(np.radians(lat0))) ** 2 + (lat - lat0) ** 2
+            elevation = elevation + height_m * np.exp(-0.5 * r2 / radius_deg**2)
+        return elevation
+
+
+CENTRAL_CHINA = Geography("central-china", CORRIDORS, RIVERS, MOUNTAINS, PASSES, TEAMS, PLAIN_ELEVATION_M)

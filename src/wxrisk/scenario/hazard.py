@@ -1,14 +1,21 @@
-"""The demo world's incident hazard model: every constant in one place, documented in docs/demo-world.md.
+"""The scenario worlds' incident hazard: every constant in one place, documented in docs/demo-world.md.
 
-The expected number of incidents on one kilometre of expressway in one hour is
+The expected number of incidents on one kilometre of expressway in one hour has two parts:
 
-    rate [1/(km h)] = BASE_RATE_PER_KM_H
-                      x traffic exposure   (AADT / AADT_REF x hour-of-day profile x travel-rush factor)
-                      x road surface state  (phase multiplier, or black ice / frost, from skin temperature)
-                      x grade x bridge x darkness x fog
+    traffic part  = BASE x exposure x darkness x visibility x grade(dry) x bridge x wet road
+                      x drivers' response (fewer, slower vehicles in frost, fewer still on ice/snow)
+    ice/snow part = BASE x exposure x darkness x visibility x grade(icy) x bridge x drivers' response
+                      x (ice x glaze cover + snow or slush x snow cover + frost x frost cover)
 
-and incidents are drawn as Poisson counts per kilometre-hour. Nothing else makes incidents happen
-in the demo world: whatever the model learns beyond these factors is noise.
+    exposure = AADT / AADT_REF x hour-of-day profile x travel-rush factor
+
+The traffic part is there whatever the weather and does not rise in frost (real records: dry-road
+collisions dominate and fall a little when it freezes); the ice/snow part follows the road
+surface (`surface.road_surface`, a budget with memory) and rises steeply when the road freezes.
+Incidents are Poisson counts per segment-hour. Every incident reports the surface and weather of
+its segment-hour, so an incident on an icy road says `ice` whichever part produced it. Nothing
+else makes incidents happen in a scenario world: whatever a model learns beyond these factors is
+noise.
 """
 
 from __future__ import annotations
@@ -17,10 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-def _phase_multiplier() -> dict[int, float]:
-    # ECMWF ptype code -> multiplier when the road surface is at or below 0 °C for frozen/freezing phases
-    return {0: 1.0, 1: 2.0, 3: 400.0, 5: 120.0, 6: 60.0, 7: 30.0, 8: 120.0, 12: 200.0}
+from wxrisk.scenario.surface import FROST, ICE, SLUSH, SNOW, WET, SurfaceState
 
 
 def _hour_profile() -> tuple[float, ...]:
@@ -39,37 +43,38 @@ def _rush_knots() -> tuple[tuple[int, float], ...]:
 class HazardConstants:
     """The hazard model's numbers [units in each comment]."""
 
-    base_rate_per_km_h: float = 1.0e-5        # dry road, daylight, reference traffic [incidents/(km h)]
-    aadt_ref: float = 40_000.0                 # reference traffic volume [vehicles/day]
-    phase_multiplier: dict[int, float] = field(default_factory=_phase_multiplier)
-    rate_exponent: float = 0.5                 # precipitation multiplier scales as (rate / 1 mm/h)^exponent
-    rate_factor_range: tuple[float, float] = (0.5, 2.0)  # clip of that intensity factor [x]
-    warm_surface_c: float = 0.5                # freezing/frozen phases on a road warmer than this act as rain/slush [°C]
-    slush_fraction: float = 0.35               # share of the snow multiplier left on a road above warm_surface_c
-    black_ice_multiplier: float = 100.0         # no precipitation, road <= 0 °C, wet from precipitation in the last hours
-    black_ice_lookback_h: int = 12             # how far back precipitation wets the road [h]
-    black_ice_wet_mm: float = 0.5              # precipitation in the lookback that wets the road [mm]
-    frost_multiplier: float = 10.0             # road <= 0 °C and dew point within frost_spread_k of it
-    frost_spread_k: float = 1.0                # road temperature minus dew point for frost deposition [K]
-    bridge_multiplier: float = 1.3             # any weather: narrow deck, no hard shoulder [x]
-    bridge_deck_cooling_k: float = 1.5         # deck colder than the roadway skin at night [K] (0.5 K by day)
-    grade_per_pct_dry: float = 0.05            # (1 + this x grade%) on a dry or wet road
-    grade_per_pct_icy: float = 0.35            # (1 + this x grade%) on ice or snow
-    darkness_multiplier: float = 1.4           # sun below the horizon
-    fog_vis_m: float = 200.0                   # dense fog threshold [m]
-    fog_multiplier: float = 3.0
-    mist_vis_m: float = 1000.0                 # poor visibility threshold [m]
-    mist_multiplier: float = 1.5
-    tunnel_shelter: bool = True                # tunnels get no weather, grade or darkness factors
+    base_rate_per_km_h: float = 1.0e-4         # dry road, daylight, reference traffic [incidents/(km h)]
+    aadt_ref: float = 40_000.0                  # reference traffic volume [vehicles/day]
     hour_profile: tuple[float, ...] = field(default_factory=_hour_profile)
     rush_window_days: tuple[int, int] = (-15, 25)  # travel rush: 15 days before to 25 days after Spring Festival
     rush_knots: tuple[tuple[int, float], ...] = field(default_factory=_rush_knots)
+    darkness_multiplier: float = 1.3            # sun below the horizon
+    wet_multiplier: float = 1.5                 # a wet road (rain falling or a water film)
+    fog_vis_m: float = 200.0                    # dense fog threshold [m] ...
+    fog_multiplier: float = 2.5                 # ... multiplies by this
+    mist_vis_m: float = 1000.0                  # poor visibility threshold [m] ...
+    mist_multiplier: float = 1.3                # ... multiplies by this
+    bridge_multiplier: float = 1.2              # narrow deck, no hard shoulder [x]
+    bridge_deck_cooling_k: float = 1.5          # deck colder than the roadway skin at night [K] (half by day)
+    grade_per_pct_dry: float = 0.05             # (1 + this x grade%) on a dry or wet road
+    grade_per_pct_icy: float = 0.35             # (1 + this x grade%) on ice or snow
+    cold_caution_factor: float = 0.85           # air at or below 0 °C, road not icy: fewer, slower vehicles
+    wintry_traffic_factor: float = 0.6          # icy road or snow/freezing rain falling: fewer vehicles still
+    ice_multiplier: float = 30.0                # glaze or black ice, full cover, x the dry rate
+    snow_multiplier: float = 12.0               # snow on a frozen road, full cover
+    slush_multiplier: float = 5.0               # melting snow
+    frost_multiplier: float = 8.0               # hoar frost or rime, full cover
+    ice_full_mm: float = 0.3                    # ice this thick covers the road [mm]
+    snow_full_mm: float = 1.0                   # snow this deep (water equivalent) covers the road [mm]
+    frost_full_mm: float = 0.03                 # frost this thick covers the road [mm]
+    tunnel_shelter: bool = True                 # tunnels: lit, dry, no grade or weather factors
+    unknown_surface_share: float = 0.04         # reports without a surface condition
 
 
 HAZARD = HazardConstants()
 
-FREEZING_PTYPES = (3, 8, 12)   # freezing rain, ice pellets, freezing drizzle
-SNOW_PTYPES = (5, 6, 7)        # snow, wet snow, rain/snow mix
+WEATHERS = ("clear", "rain", "snow", "freezing_rain", "fog", "wind", "other")
+ICE_WEATHERS = (2, 3)                            # snow, freezing_rain: the labels call these ice/snow
 
 
 def travel_rush_factor(days_from_festival: np.ndarray, hazard: HazardConstants = HAZARD) -> np.ndarray:
@@ -83,9 +88,9 @@ def travel_rush_factor(days_from_festival: np.ndarray, hazard: HazardConstants =
 
 def traffic_exposure(aadt: np.ndarray, local_hour: np.ndarray, days_from_festival: np.ndarray,
                      hazard: HazardConstants = HAZARD) -> np.ndarray:
-    """Traffic relative to the reference road at an ordinary hour [x].
+    """Traffic relative to the reference road at an ordinary hour [x], (hours, segments).
 
-    aadt               : annual average daily traffic [vehicles/day], per road piece
+    aadt               : annual average daily traffic [vehicles/day], per segment
     local_hour         : local clock hour 0..23, per hour
     days_from_festival : days from Spring Festival (local dates), per hour
     """
@@ -95,59 +100,51 @@ def traffic_exposure(aadt: np.ndarray, local_hour: np.ndarray, days_from_festiva
     return per_hour[:, None] * (np.asarray(aadt, dtype=float)[None, :] / hazard.aadt_ref)
 
 
-def surface_state_multiplier(ptype: np.ndarray, precip_mm: np.ndarray, road_temp_c: np.ndarray,
-                             dew_point_c: np.ndarray, wet_mm_lookback: np.ndarray,
-                             hazard: HazardConstants = HAZARD) -> tuple[np.ndarray, np.ndarray]:
-    """The weather's multiplier on the rate [x] and whether the road is icy or snowy (bool).
-
-    ptype           : ECMWF precipitation type code
-    precip_mm       : precipitation in the hour [mm]
-    road_temp_c     : road (deck) surface temperature [°C]
-    dew_point_c     : 2 m dew point [°C]
-    wet_mm_lookback : precipitation over the last `black_ice_lookback_h` hours [mm]
-    """
-    codes = np.array(sorted(hazard.phase_multiplier))
-    table = np.zeros(codes.max() + 1)
-    table[codes] = [hazard.phase_multiplier[c] for c in codes]
-    ptype = np.asarray(ptype, dtype=int)
-    lo, hi = hazard.rate_factor_range
-    intensity = np.clip(np.maximum(precip_mm, 1e-6) ** hazard.rate_exponent, lo, hi)
-    warm_road = road_temp_c > hazard.warm_surface_c
-    freezing = np.isin(ptype, FREEZING_PTYPES)
-    snowy = np.isin(ptype, SNOW_PTYPES)
-    phase = table[ptype]
-    phase = np.where(freezing & warm_road, table[1], phase)
-    phase = np.where(snowy & warm_road, np.maximum(table[1], phase * hazard.slush_fraction), phase)
-    precip_factor = np.where(ptype > 0, phase * intensity, 1.0)
-    dry_now = ptype == 0
-    road_frozen = road_temp_c <= 0.0
-    black_ice = dry_now & road_frozen & (wet_mm_lookback >= hazard.black_ice_wet_mm)
-    frost = dry_now & road_frozen & ~black_ice & (road_temp_c - dew_point_c <= hazard.frost_spread_k)
-    factor = np.where(black_ice, hazard.black_ice_multiplier, np.where(frost, hazard.frost_multiplier, precip_factor))
-    icy = ((freezing | snowy) & ~warm_road) | black_ice | frost
-    return factor, icy
-
-
 def road_temperature_c(skin_temp_c: np.ndarray, is_bridge: np.ndarray, sun_up: np.ndarray,
                        hazard: HazardConstants = HAZARD) -> np.ndarray:
     """Road surface temperature [°C]: the grid's skin temperature, colder on bridge decks."""
     cooling = np.where(sun_up, 0.5, 1.0) * hazard.bridge_deck_cooling_k
-    return skin_temp_c - np.where(is_bridge[None, :], cooling, 0.0)
+    return skin_temp_c - np.where(np.asarray(is_bridge)[None, :], cooling, 0.0)
 
 
-def incident_rate_per_km_h(exposure: np.ndarray, surface_factor: np.ndarray, icy: np.ndarray,
-                           grade_pct: np.ndarray, is_bridge: np.ndarray, is_tunnel: np.ndarray,
-                           dark: np.ndarray, vis_m: np.ndarray, hazard: HazardConstants = HAZARD) -> np.ndarray:
-    """Expected incidents per km and hour [1/(km h)], arrays shaped (hours, road pieces).
+def weather_code(ptype: np.ndarray, vis_m: np.ndarray, wind_ms: np.ndarray) -> np.ndarray:
+    """Reported weather (index into WEATHERS) from the precipitation type, visibility and wind."""
+    return np.select(
+        [np.isin(ptype, (3, 12)), np.isin(ptype, (5, 6, 7)), ptype == 1, ptype == 8, vis_m < 1000.0, wind_ms > 10.0],
+        [3, 2, 1, 6, 4, 5], default=0).astype(np.int8)
 
-    grade_pct, is_bridge, is_tunnel : per road piece; dark : per (hour, piece) or broadcastable
+
+def ice_cover_multiplier(state: SurfaceState, hazard: HazardConstants = HAZARD) -> np.ndarray:
+    """The ice/snow part's surface factor [x the dry rate]: each layer's multiplier times its cover (0-1)."""
+    snow = np.where(state.code == SLUSH, hazard.slush_multiplier, hazard.snow_multiplier)
+    return (hazard.ice_multiplier * np.minimum(state.ice_mm / hazard.ice_full_mm, 1.0)
+            + snow * np.minimum(state.snow_mm / hazard.snow_full_mm, 1.0) * np.isin(state.code, (SNOW, SLUSH))
+            + hazard.frost_multiplier * np.minimum(state.frost_mm / hazard.frost_full_mm, 1.0))
+
+
+def incident_rates_per_km_h(exposure: np.ndarray, state: SurfaceState, t2m_c: np.ndarray, weather: np.ndarray,
+                            grade_pct: np.ndarray, is_bridge: np.ndarray, is_tunnel: np.ndarray, dark: np.ndarray,
+                            vis_m: np.ndarray, hazard: HazardConstants = HAZARD) -> tuple[np.ndarray, np.ndarray]:
+    """Expected incidents per km and hour [1/(km h)]: (traffic part, ice/snow part), arrays (hours, segments).
+
+    grade_pct, is_bridge, is_tunnel : per segment; t2m_c, weather, dark, vis_m : (hours, segments)
     """
     grade = np.abs(np.asarray(grade_pct, dtype=float))[None, :]
-    grade_factor = np.where(icy, 1.0 + hazard.grade_per_pct_icy * grade, 1.0 + hazard.grade_per_pct_dry * grade)
+    tunnel = np.asarray(is_tunnel, dtype=bool)[None, :] & hazard.tunnel_shelter
+    wintry = state.icy | np.isin(weather, ICE_WEATHERS)
+    response = np.where(wintry, hazard.wintry_traffic_factor, np.where(t2m_c <= 0.0, hazard.cold_caution_factor, 1.0))
     visibility = np.where(vis_m < hazard.fog_vis_m, hazard.fog_multiplier,
                           np.where(vis_m < hazard.mist_vis_m, hazard.mist_multiplier, 1.0))
-    weather = surface_factor * grade_factor * np.where(dark, hazard.darkness_multiplier, 1.0) * visibility
-    if hazard.tunnel_shelter:
-        weather = np.where(is_tunnel[None, :], 1.0, weather)
-    bridge = np.where(is_bridge, hazard.bridge_multiplier, 1.0)[None, :]
-    return hazard.base_rate_per_km_h * exposure * weather * bridge
+    common = np.where(dark, hazard.darkness_multiplier, 1.0) * visibility * response
+    wet = np.where(state.code == WET, hazard.wet_multiplier, 1.0)
+    traffic = np.where(tunnel, 1.0, common * wet * (1.0 + hazard.grade_per_pct_dry * grade))
+    ice = np.where(tunnel, 0.0, common * (1.0 + hazard.grade_per_pct_icy * grade) * ice_cover_multiplier(state, hazard))
+    scale = hazard.base_rate_per_km_h * exposure * np.where(is_bridge, hazard.bridge_multiplier, 1.0)[None, :]
+    return scale * traffic, scale * ice
+
+
+def ice_label_probability(state: SurfaceState, weather: np.ndarray, hazard: HazardConstants = HAZARD) -> np.ndarray:
+    """Probability that an incident's report says ice/snow: surface frost/ice/snow/slush (unless the surface
+    went unreported) or weather snow/freezing rain."""
+    return np.where(np.isin(weather, ICE_WEATHERS), 1.0,
+                    np.where(np.isin(state.code, (FROST, ICE, SNOW, SLUSH)), 1.0 - hazard.unknown_surface_share, 0.0))

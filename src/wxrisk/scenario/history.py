@@ -14,23 +14,24 @@ import shapely
 from scipy import sparse
 
 from wxrisk.scenario.hazard import (
-    FREEZING_PTYPES,
     HAZARD,
-    SNOW_PTYPES,
+    ICE_WEATHERS,
+    WEATHERS,
     HazardConstants,
-    incident_rate_per_km_h,
+    ice_label_probability,
+    incident_rates_per_km_h,
     road_temperature_c,
-    surface_state_multiplier,
     traffic_exposure,
+    weather_code,
 )
 from wxrisk.scenario.roads import RoadPieces
+from wxrisk.scenario.surface import SURFACES, SurfaceState, road_surface
 from wxrisk.scenario.weather import EPOCH, Grid, datetimes_of, solar_elevation_sin
 
 LOCAL_OFFSET_H = 8          # Asia/Shanghai, no daylight saving
 SEVERITIES = ("fatal", "serious", "slight", "damage_only")
 SEVERITY_P_ICY = (0.02, 0.08, 0.30, 0.60)
 SEVERITY_P_OTHER = (0.03, 0.10, 0.32, 0.55)
-UNKNOWN_SURFACE_SHARE = 0.04  # reports without a surface condition
 
 
 @dataclass
@@ -93,53 +94,57 @@ def days_from_festival(hours: np.ndarray, festival: date) -> np.ndarray:
     return (np.asarray(hours) - 1 - festival_h) / 24.0
 
 
-def lookback_sum(values: np.ndarray, hours: int) -> np.ndarray:
-    """Sum over the previous `hours` rows, excluding the current one, along axis 0."""
-    cum = np.concatenate([np.zeros((1, values.shape[1])), np.cumsum(values, axis=0)])
-    upto = cum[:-1]
-    return upto - np.concatenate([np.zeros((hours, values.shape[1])), upto])[: len(values)]
+@dataclass
+class HazardResult:
+    """The hazard of a window, arrays (hours, segments): expected incidents and what the reports will say."""
+
+    expected: np.ndarray         # expected incidents of any kind per segment-hour
+    expected_ice: np.ndarray     # expected incidents the reports call ice/snow
+    traffic: np.ndarray          # of `expected`, the traffic-driven part
+    surface: SurfaceState
+    weather: np.ndarray          # reported weather code (index into WEATHERS)
+    road_c: np.ndarray           # road surface temperature [°C]
 
 
 def hazard_rates(pieces: RoadPieces, weather: PieceWeather, hours: np.ndarray, festival: date,
-                 hazard: HazardConstants = HAZARD) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Expected incidents per piece-hour (hours, pieces) and the road state behind it."""
-    sun_up = solar_elevation_sin(hours, pieces.lon, pieces.lat) > 0.0
-    road_c = road_temperature_c(weather.skt_c, pieces.is_bridge, sun_up, hazard)
-    wet_mm = lookback_sum(weather.precip_mm, hazard.black_ice_lookback_h)
-    surface, icy = surface_state_multiplier(weather.ptype, weather.precip_mm, road_c, weather.d2m_c, wet_mm, hazard)
+                 hazard: HazardConstants = HAZARD) -> HazardResult:
+    """Expected incidents per segment-hour and the road state behind them, for consecutive `hours`."""
+    sun_sin = solar_elevation_sin(hours, pieces.lon, pieces.lat)
+    road_c = road_temperature_c(weather.skt_c, pieces.is_bridge, sun_sin > 0.0, hazard)
+    sheltered = pieces.is_tunnel & hazard.tunnel_shelter
+    state = road_surface(weather.ptype, weather.precip_mm, road_c, weather.d2m_c, weather.vis_m, sun_sin, sheltered)
+    reported = weather_code(weather.ptype, weather.vis_m, weather.wind_ms)
     local_hour = (np.asarray(hours) - 1 + LOCAL_OFFSET_H) % 24
     exposure = traffic_exposure(pieces.aadt, local_hour, days_from_festival(hours, festival), hazard)
-    rate = incident_rate_per_km_h(exposure, surface, icy, pieces.grade_pct, pieces.is_bridge, pieces.is_tunnel,
-                                  ~sun_up, weather.vis_m, hazard)
-    return rate * pieces.length_km[None, :], {"road_c": road_c, "icy": icy, "wet_mm": wet_mm, "sun_up": sun_up}
+    traffic, ice = incident_rates_per_km_h(exposure, state, weather.t2m_c, reported, pieces.grade_pct, pieces.is_bridge,
+                                           pieces.is_tunnel, sun_sin <= 0.0, weather.vis_m, hazard)
+    expected = (traffic + ice) * pieces.length_km[None, :]
+    return HazardResult(expected=expected, expected_ice=expected * ice_label_probability(state, reported, hazard),
+                        traffic=traffic * pieces.length_km[None, :], surface=state, weather=reported, road_c=road_c)
 
 
-def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, weather: PieceWeather,
-                   hours: np.ndarray, rate: np.ndarray, state: dict[str, np.ndarray],
-                   hazard: HazardConstants = HAZARD) -> list[dict]:
-    """Incident rows in the generic preset, in time order, drawn from `rate` (expected incidents per
-    segment-hour, (hours, pieces)) and the road state behind it (`hazard_rates`)."""
-    counts = rng.poisson(rate)
+def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, hours: np.ndarray,
+                   result: HazardResult, hazard: HazardConstants = HAZARD) -> list[dict]:
+    """Incident rows in the generic preset, in time order, drawn from the hazard of a window; each reports
+    the surface and weather of its segment-hour."""
+    counts = rng.poisson(result.expected)
     t_idx, p_idx = np.nonzero(counts)
     repeats = counts[t_idx, p_idx]
     t_idx, p_idx = np.repeat(t_idx, repeats), np.repeat(p_idx, repeats)
     n = len(t_idx)
     minute = rng.integers(0, 60, n)
     along = rng.uniform(0.0, 1.0, n)
-    icy = state["icy"][t_idx, p_idx]
+    icy = result.surface.icy[t_idx, p_idx] | np.isin(result.weather[t_idx, p_idx], ICE_WEATHERS)
     severity_other = rng.choice(len(SEVERITIES), n, p=SEVERITY_P_OTHER)
     severity_icy = rng.choice(len(SEVERITIES), n, p=SEVERITY_P_ICY)
     severity = np.where(icy, severity_icy, severity_other)
     vehicles = 1 + rng.poisson(np.where(icy, 1.4, 0.5))
     casualties = np.where(severity < 3, 1 + rng.poisson(np.where(severity == 0, 0.5, 0.3)), 0)
-    unknown_surface = rng.uniform(size=n) < UNKNOWN_SURFACE_SHARE
+    unknown_surface = rng.uniform(size=n) < hazard.unknown_surface_share
     lon, lat = shapely.get_coordinates(shapely.line_interpolate_point(pieces.lines[p_idx], along, normalized=True)).T
     local = datetimes_of(hours[t_idx] - 1 + LOCAL_OFFSET_H).astype("datetime64[m]") + minute.astype("timedelta64[m]")
-    ptype = weather.ptype[t_idx, p_idx]
-    surface = surface_label(ptype, state["road_c"][t_idx, p_idx], state["icy"][t_idx, p_idx],
-                            state["wet_mm"][t_idx, p_idx] + weather.precip_mm[t_idx, p_idx],
-                            weather.d2m_c[t_idx, p_idx], hazard)
-    weather_text = weather_label(ptype, weather.vis_m[t_idx, p_idx], weather.wind_ms[t_idx, p_idx])
+    surface = np.asarray(SURFACES)[result.surface.code[t_idx, p_idx]]
+    weather_text = np.asarray(WEATHERS)[result.weather[t_idx, p_idx]]
     order = np.lexsort((lat, lon, local))
     return [{
         "incident_id": f"SYN-{label}-{k + 1:05d}",
@@ -150,26 +155,6 @@ def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, wea
         "weather": weather_text[i], "vehicles": int(vehicles[i]), "casualties": int(casualties[i]),
         "synthetic": "true",
     } for k, i in enumerate(order)]
-
-
-def surface_label(ptype: np.ndarray, road_c: np.ndarray, icy: np.ndarray, wet_mm: np.ndarray,
-                  d2m_c: np.ndarray, hazard: HazardConstants = HAZARD) -> np.ndarray:
-    """Reported road surface: ice, snow, frost, slush, wet or dry."""
-    freezing = np.isin(ptype, FREEZING_PTYPES)
-    snowy = np.isin(ptype, SNOW_PTYPES)
-    cold = road_c <= hazard.warm_surface_c
-    frost = (ptype == 0) & icy & (wet_mm < hazard.black_ice_wet_mm) & (road_c - d2m_c <= hazard.frost_spread_k)
-    return np.select(
-        [freezing & cold, snowy & cold, frost, icy, snowy, (ptype > 0) | (wet_mm >= hazard.black_ice_wet_mm)],
-        ["ice", "snow", "frost", "ice", "slush", "wet"], default="dry")
-
-
-def weather_label(ptype: np.ndarray, vis_m: np.ndarray, wind_ms: np.ndarray) -> np.ndarray:
-    """Reported weather: freezing_rain, snow, rain, fog, wind, other or clear."""
-    return np.select(
-        [np.isin(ptype, (3, 12)), np.isin(ptype, SNOW_PTYPES), ptype == 1, ptype == 8, vis_m < 1000.0,
-         wind_ms > 10.0],
-        ["freezing_rain", "snow", "rain", "other", "fog", "wind"], default="clear")
 
 
 INCIDENT_COLUMNS = ("incident_id", "occurred_at", "lat", "lon", "road_ref", "severity", "surface", "weather",

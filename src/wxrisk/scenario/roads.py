@@ -1,5 +1,5 @@
-"""The demo road network: corridors densified to ~1 km vertices, split into features by province,
-bridge, tunnel and mountain stretch, written as GeoJSON with OSM tags (CONTRACT section 1).
+"""A scenario world's road network: corridors densified to ~1 km vertices, split into features by
+province, bridge, tunnel and mountain stretch, written as GeoJSON with OSM tags (CONTRACT section 1).
 """
 
 from __future__ import annotations
@@ -16,17 +16,25 @@ import shapely
 from wxrisk.config import Settings
 from wxrisk.roads.importer import segments_frame
 from wxrisk.roads.reader import read_roads
-from wxrisk.scenario.geography import BORDER, CORRIDORS, MOUNTAINS, RIVERS, Corridor, terrain_elevation_m
+from wxrisk.scenario.geography import BORDER, CENTRAL_CHINA, Corridor, Geography
+from wxrisk.scenario.osm_bridges import (
+    ATTRIBUTION,
+    BridgeSpan,
+    bridge_spans,
+    span_of_pieces,
+    with_span_vertices,
+)
 
 KM_PER_DEG_LAT = 111.2
 VERTEX_SPACING_KM = 1.0
 WIGGLE_FRACTION = 0.03          # lateral bow of a leg between two cities [share of the leg length]
-MOUNTAIN_ELE_M = 250.0          # a stretch above this elevation is a mountain stretch
 MOUNTAIN_CHUNK_KM = 6.0         # mountain stretches are cut into pieces of this length, each with its incline
-TUNNEL_MIN_PEAK_M = 450.0       # a summit above this gets a tunnel
-YANGTZE_BRIDGE_KM = 1.6         # bridge lengths [km]
+LONG_BRIDGE_KM = 1.6            # bridge lengths [km]: over the world's great river, and others
 RIVER_BRIDGE_KM = 0.6
+RELIEF_WAVELENGTHS_KM = (23.0, 9.0)   # road-scale ups and downs of plateau roads, and their weights
+RELIEF_WEIGHTS = (0.6, 0.4)
 TUNNEL_KM = 1.2
+VALLEY_BRIDGE_KM = 0.5
 MOUNTAIN_MAXSPEED_KMH = 100
 
 
@@ -104,12 +112,12 @@ def densify_corridor(corridor: Corridor, seed: int) -> tuple[np.ndarray, np.ndar
     return np.round(np.array(lons), 6), np.round(np.array(lats), 6), provinces
 
 
-def river_crossings_km(lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, str]]:
+def river_crossings_km(geography: Geography, lon: np.ndarray, lat: np.ndarray) -> list[tuple[float, str]]:
     """Along-road positions [km] where the line crosses a river, with the river's name."""
     cum_km = np.concatenate([[0.0], np.cumsum(distance_km(lon[:-1], lat[:-1], lon[1:], lat[1:]))])
     road = shapely.LineString(np.column_stack([lon, lat]))
     crossings = []
-    for river, coords in RIVERS.items():
+    for river, coords in geography.rivers.items():
         hits = shapely.intersection(road, shapely.LineString(coords))
         for point in getattr(hits, "geoms", [hits]):
             if point.is_empty or point.geom_type != "Point":
@@ -128,56 +136,117 @@ def _nearest_waypoint(corridor: Corridor, lon: float, lat: float) -> str:
     return min(named, key=lambda w: (w[1] - lon) ** 2 + (w[2] - lat) ** 2)[0]
 
 
-def _nearest_mountain(lon: float, lat: float) -> str:
-    return min(MOUNTAINS, key=lambda m: (m[1] - lon) ** 2 + (m[2] - lat) ** 2)[0]
+def _nearest_mountain(geography: Geography, lon: float, lat: float) -> str:
+    hills = geography.mountains + geography.plateaus
+    return min(hills, key=lambda m: (m[1] - lon) ** 2 + (m[2] - lat) ** 2)[0]
 
 
-def piece_kinds(corridor: Corridor, lon: np.ndarray, lat: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """A kind per piece (`road`, `bridge:<name>`, `tunnel:<name>`, `mountain:<chunk>`) and vertex elevations [m]."""
-    ele = terrain_elevation_m(lon, lat, with_passes=True)
+def road_elevation_m(geography: Geography, corridor: Corridor, lon: np.ndarray, lat: np.ndarray,
+                     seed: int) -> np.ndarray:
+    """Vertex elevations [m]: the terrain with its passes, plus the road-scale relief of plateau roads."""
+    ele = geography.terrain_elevation_m(lon, lat, with_passes=True)
+    if geography.road_relief_m <= 0:
+        return ele
+    cum_km = np.concatenate([[0.0], np.cumsum(distance_km(lon[:-1], lat[:-1], lon[1:], lat[1:]))])
+    phases = substream(seed, f"relief/{corridor.ref}").uniform(0, 2 * np.pi, len(RELIEF_WAVELENGTHS_KM))
+    relief = sum(w * np.sin(2 * np.pi * cum_km / wavelength + phase)
+                 for w, wavelength, phase in zip(RELIEF_WEIGHTS, RELIEF_WAVELENGTHS_KM, phases, strict=True))
+    return ele + geography.road_relief_m * relief
+
+
+def piece_kinds(geography: Geography, corridor: Corridor, lon: np.ndarray, lat: np.ndarray, ele: np.ndarray,
+                spans: list[BridgeSpan] = ()) -> list[str]:
+    """A kind per piece (`road`, `bridge:<name>`, `osm-bridge:<name>|<way ids>`, `tunnel:<name>`,
+    `mountain:<chunk>`), from the vertex elevations `ele` [m]."""
     n = len(lon) - 1
     cum_km = np.concatenate([[0.0], np.cumsum(distance_km(lon[:-1], lat[:-1], lon[1:], lat[1:]))])
     mid_ele = (ele[:-1] + ele[1:]) / 2
     kinds = ["road"] * n
-    mountain = mid_ele > MOUNTAIN_ELE_M
+    mountain = mid_ele > geography.mountain_ele_m
     run_start = None
     for i in range(n + 1):
         if i < n and mountain[i] and run_start is None:
             run_start = i
         elif (i == n or not mountain[i]) and run_start is not None:
-            _label_mountain_run(kinds, run_start, i, cum_km, mid_ele, lon, lat)
+            _label_mountain_run(geography, kinds, run_start, i, cum_km, mid_ele, lon, lat)
             run_start = None
-    for km, river in river_crossings_km(lon, lat):
-        half = (YANGTZE_BRIDGE_KM if river == "长江" else RIVER_BRIDGE_KM) / 2
+    _label_valley_bridges(geography, corridor, kinds, cum_km, mid_ele, lon, lat)
+    for i, span in enumerate(span_of_pieces(lon, lat, list(spans))):
+        if span is not None:
+            where = _nearest_waypoint(corridor, float(lon[i]), float(lat[i]))
+            kinds[i] = f"osm-bridge:{span.name or where + '桥'}|{';'.join(span.osm_ids)}"
+    for km, river in river_crossings_km(geography, lon, lat):
+        half = (LONG_BRIDGE_KM if river == geography.long_bridge_river else RIVER_BRIDGE_KM) / 2
         idx = int(np.searchsorted(cum_km, km)) - 1
         where = _nearest_waypoint(corridor, float(lon[max(idx, 0)]), float(lat[max(idx, 0)]))
+        name = f"{where}{river}大桥"
+        real = {kinds[i] for i in range(n) if kinds[i].startswith("osm-bridge:")
+                and cum_km[i] < km + half and cum_km[i + 1] > km - half}
         for i in range(n):
-            if cum_km[i] < km + half and cum_km[i + 1] > km - half:
-                kinds[i] = f"bridge:{where}{river}大桥"
-    return kinds, ele
+            if kinds[i] in real:                      # the real bridge over the river takes the river's name
+                kinds[i] = f"osm-bridge:{name}|{kinds[i].partition('|')[2]}"
+            elif not real and cum_km[i] < km + half and cum_km[i + 1] > km - half:
+                kinds[i] = f"bridge:{name}"
+    return kinds
 
 
-def _label_mountain_run(kinds: list[str], start: int, stop: int, cum_km: np.ndarray, mid_ele: np.ndarray,
-                        lon: np.ndarray, lat: np.ndarray) -> None:
-    peak = start + int(np.argmax(mid_ele[start:stop]))
-    name = _nearest_mountain(float(lon[peak]), float(lat[peak]))
+def _tunnel_peaks(geography: Geography, start: int, stop: int, mid_km: np.ndarray, mid_ele: np.ndarray) -> list[int]:
+    """Pieces of a mountain run that are summits worth a tunnel: above `tunnel_min_peak_m` and the highest
+    point within `tunnel_spacing_km` (the whole run when that is infinite)."""
+    if not math.isfinite(geography.tunnel_spacing_km):
+        peak = start + int(np.argmax(mid_ele[start:stop]))
+        return [peak] if mid_ele[peak] > geography.tunnel_min_peak_m else []
+    peaks = []
+    for i in range(start, stop):
+        near = (np.abs(mid_km[start:stop] - mid_km[i]) <= geography.tunnel_spacing_km / 2)
+        if mid_ele[i] > geography.tunnel_min_peak_m and mid_ele[i] >= mid_ele[start:stop][near].max():
+            peaks.append(i)
+    return peaks
+
+
+def _label_valley_bridges(geography: Geography, corridor: Corridor, kinds: list[str], cum_km: np.ndarray,
+                          mid_ele: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+    """Bridges where a mountain road crosses a valley: the lowest point within `valley_bridge_spacing_km`."""
+    if not math.isfinite(geography.valley_bridge_spacing_km):
+        return
+    mid_km = (cum_km[:-1] + cum_km[1:]) / 2
+    half = geography.valley_bridge_spacing_km / 2
+    for i in range(1, len(mid_ele) - 1):
+        near = np.abs(mid_km - mid_km[i]) <= half
+        if kinds[i].startswith("mountain:") and mid_ele[i] <= mid_ele[near].min():
+            where = _nearest_waypoint(corridor, float(lon[i]), float(lat[i]))
+            for j in np.flatnonzero(np.abs(mid_km - mid_km[i]) <= VALLEY_BRIDGE_KM / 2):
+                if kinds[j].startswith("mountain:"):
+                    kinds[j] = f"bridge:{where}{int(mid_km[i])}号特大桥"
+
+
+def _label_mountain_run(geography: Geography, kinds: list[str], start: int, stop: int, cum_km: np.ndarray,
+                        mid_ele: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> None:
+    top = start + int(np.argmax(mid_ele[start:stop]))
+    name = _nearest_mountain(geography, float(lon[top]), float(lat[top]))
     for i in range(start, stop):
         kinds[i] = f"mountain:{name}:{int((cum_km[i] - cum_km[start]) // MOUNTAIN_CHUNK_KM)}"
-    if mid_ele[peak] > TUNNEL_MIN_PEAK_M:
+    mid_km = (cum_km[:-1] + cum_km[1:]) / 2
+    for peak in _tunnel_peaks(geography, start, stop, mid_km, mid_ele):
+        tunnel = _nearest_mountain(geography, float(lon[peak]), float(lat[peak]))
         for i in range(start, stop):
-            if abs((cum_km[i] + cum_km[i + 1]) / 2 - (cum_km[peak] + cum_km[peak + 1]) / 2) <= TUNNEL_KM / 2:
-                kinds[i] = f"tunnel:{name}隧道"
+            if abs(mid_km[i] - mid_km[peak]) <= TUNNEL_KM / 2:
+                kinds[i] = f"tunnel:{tunnel}隧道" if math.isinf(geography.tunnel_spacing_km) \
+                    else f"tunnel:{tunnel}{int(mid_km[peak])}号隧道"
 
 
-def build_network(seed: int, refs: tuple[str, ...] | None = None,
-                  lat_range: tuple[float, float] | None = None) -> list[dict]:
-    """GeoJSON features for all corridors or `refs`, cropped to `lat_range`."""
+def build_network(seed: int, refs: tuple[str, ...] | None = None, lat_range: tuple[float, float] | None = None,
+                  geography: Geography = CENTRAL_CHINA) -> list[dict]:
+    """GeoJSON features for all corridors of the world or `refs`, cropped to `lat_range`."""
     features: list[dict] = []
-    for corridor in CORRIDORS:
+    for corridor in geography.corridors:
         if refs is not None and corridor.ref not in refs:
             continue
         lon, lat, provinces = densify_corridor(corridor, seed)
-        kinds, ele = piece_kinds(corridor, lon, lat)
+        spans = bridge_spans(corridor.ref, lon, lat, provinces)
+        lon, lat, provinces = with_span_vertices(lon, lat, provinces, spans)
+        ele = road_elevation_m(geography, corridor, lon, lat, seed)
+        kinds = piece_kinds(geography, corridor, lon, lat, ele, spans)
         keep = np.ones(len(kinds), dtype=bool)
         if lat_range is not None:
             mid_lat = (lat[:-1] + lat[1:]) / 2
@@ -221,6 +290,10 @@ def _feature(corridor: Corridor, number: int, lon: np.ndarray, lat: np.ndarray, 
     category, _, label = kind.partition(":")
     if category == "bridge":
         props.update({"bridge": "yes", "bridge:name": label})
+    elif category == "osm-bridge":
+        name, _, ids = label.partition("|")
+        props.update({"bridge": "yes", "bridge:name": name, "osm_id": ids, "source:bridge": "OpenStreetMap",
+                      "attribution": ATTRIBUTION})
     elif category in ("tunnel", "mountain"):
         incline = (ele[-1] - ele[0]) / (length_km * 1000.0) * 100.0
         props.update({"incline": f"{incline:.1f}%", "maxspeed": str(MOUNTAIN_MAXSPEED_KMH)})
@@ -231,9 +304,12 @@ def _feature(corridor: Corridor, number: int, lon: np.ndarray, lat: np.ndarray, 
     return {"type": "Feature", "properties": props, "geometry": {"type": "LineString", "coordinates": coords}}
 
 
-def write_roads_geojson(features: list[dict], path: Path) -> Path:
-    """Write the FeatureCollection, flagged synthetic; same features, same bytes."""
-    collection = {"type": "FeatureCollection", "wxrisk:synthetic": True, "name": "wxrisk demo world roads",
-                  "features": features}
+def write_roads_geojson(features: list[dict], path: Path, title: str = "wxrisk demo world") -> Path:
+    """Write the FeatureCollection, flagged synthetic (with the OSM attribution when it carries OSM bridges);
+    same features, same bytes."""
+    collection = {"type": "FeatureCollection", "wxrisk:synthetic": True, "name": f"{title}: roads"}
+    if any("osm_id" in f["properties"] for f in features):
+        collection["attribution"] = ATTRIBUTION
+    collection["features"] = features
     path.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     return path

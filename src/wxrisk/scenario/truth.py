@@ -34,7 +34,10 @@ class TruthWriter:
     def __init__(self, path: Path, segment_ids: np.ndarray):
         self.path = Path(path)
         self.segment_ids = pa.array(np.asarray(segment_ids, dtype=str))
-        self.writer = pq.ParquetWriter(self.path, TRUTH_SCHEMA, compression="zstd", write_statistics=True)
+        self.writer = pq.ParquetWriter(self.path, TRUTH_SCHEMA, compression="zstd", write_statistics=True,
+                                       use_dictionary=["segment_id", "valid_time"],
+                                       column_encoding={"expected_incidents": "BYTE_STREAM_SPLIT",
+                                                        "expected_ice_incidents": "BYTE_STREAM_SPLIT"})
 
     def add(self, hours: np.ndarray, expected: np.ndarray, expected_ice: np.ndarray) -> None:
         """One window: `hours` since EPOCH (UTC, hour ending), arrays (hours, segments) [count]."""

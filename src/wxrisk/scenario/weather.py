@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from scipy.io import netcdf_file
 
-from wxrisk.scenario.geography import terrain_elevation_m
+from wxrisk.scenario.anchor import StationAnchor
+from wxrisk.scenario.geography import CENTRAL_CHINA, Geography
 
 EPOCH = np.datetime64("2000-01-01T00", "h")
 KELVIN = 273.15
@@ -30,7 +31,13 @@ class WeatherPhysics:
         (35.0, 0.0), (36.5, -1.0))
     clim_nose_knots: tuple[tuple[float, float], ...] = (  # (lat, warmest temperature aloft, 850-700 hPa [°C])
         (22.0, 11.0), (25.0, 8.0), (28.0, 4.5), (31.0, 2.0), (34.0, -2.0), (36.5, -4.0))
-    coast_warming_k: float = 0.8            # east of 120°E
+    coast_warming_k: float = 0.8            # east of coast_lon
+    coast_lon: float = 120.0
+    west_warming_k: float = 0.0             # west of the cold air's western edge (a plateau in the sun) [K]
+    front_entry_lat: float = 36.5           # an outbreak's front enters here and moves south [deg]
+    outbreak_weakening_knots: tuple[tuple[float, float], ...] = ((22.0, 0.45), (36.0, 1.0))  # (lat, share)
+    cold_air_west_lon: float = -math.inf    # the cold air ends to the west here (a stationary front) [deg] ...
+    cold_air_edge_deg: float = 0.4          # ... over this width (logistic) [deg]
     seasonal_warming_k_per_day: float = 0.07  # after 15 January
     lapse_rate_k_per_km: float = 6.5
     diurnal_half_range_cloudy_k: float = 1.0
@@ -48,8 +55,12 @@ class WeatherPhysics:
     pellets_max_t2m_c: float = -4.0          # with a shallow warm layer (< pellets_max_nose_c): ice pellets
     pellets_max_nose_c: float = 3.0
     drizzle_max_mm_h: float = 0.3            # freezing precipitation lighter than this is freezing drizzle
+    clear_night_spread_k: float = 2.0        # dew point spread under a clear night sky (+0.3 K) [K]
+    clear_noon_extra_spread_k: float = 4.0   # ... plus this x the sine of the sun's elevation by day [K]
     fog_max_spread_k: float = 1.0            # fog: dew point spread below this, calm, dark, dry
     fog_max_wind_ms: float = 2.5
+    hill_fog_min_m: float = math.inf         # ground above this in cloud and light precipitation is in fog [m]
+    hill_fog_max_mm_h: float = 0.5
 
 
 PHYSICS = WeatherPhysics()
@@ -57,21 +68,23 @@ PHYSICS = WeatherPhysics()
 
 @dataclass(frozen=True)
 class Grid:
-    """A regular lon/lat grid (ascending) and its terrain [m]."""
+    """A regular lon/lat grid (ascending) over a world's terrain [m]."""
 
     lon: np.ndarray
     lat: np.ndarray
+    geography: Geography = CENTRAL_CHINA
 
     @property
     def terrain_m(self) -> np.ndarray:
-        return terrain_elevation_m(self.lon[None, :], self.lat[:, None])
+        return self.geography.terrain_elevation_m(self.lon[None, :], self.lat[:, None])
 
 
-def make_grid(west: float, south: float, east: float, north: float, step_deg: float) -> Grid:
+def make_grid(west: float, south: float, east: float, north: float, step_deg: float,
+              geography: Geography = CENTRAL_CHINA) -> Grid:
     """The grid of cell centres from (west, south) to (east, north) inclusive [deg]."""
     lon = np.round(west + step_deg * np.arange(round((east - west) / step_deg) + 1), 4)
     lat = np.round(south + step_deg * np.arange(round((north - south) / step_deg) + 1), 4)
-    return Grid(lon=lon, lat=lat)
+    return Grid(lon=lon, lat=lat, geography=geography)
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class Outbreak:
 
     onset_h: float          # front at 36.5°N [hours since EPOCH]
     speed_deg_h: float      # southward speed of the front [deg lat/h]
-    strength_k: float       # surface anomaly behind the front at 36°N [K], negative
+    strength_k: float       # surface anomaly behind the front at 36°N [K]: negative (positive: a warm spell)
     decay_h: float          # e-folding recovery time [h]
     depth: float            # share of the anomaly felt aloft (shallow cold air: small)
 
@@ -105,8 +118,13 @@ class System:
 
 @dataclass(frozen=True)
 class World:
+    """What makes a winter's weather: cold-air outbreaks, precipitation systems, station anchors, and the
+    physics of the region."""
+
     outbreaks: tuple[Outbreak, ...]
     systems: tuple[System, ...]
+    anchors: tuple[StationAnchor, ...] = ()
+    physics: WeatherPhysics = PHYSICS
 
 
 @dataclass(frozen=True)
@@ -125,7 +143,7 @@ def draw_forecast_error(world: World, rng: np.random.Generator) -> ForecastError
     """Random errors for one forecast issue: timing, position and amplitude of systems, a temperature pattern."""
     n_sys, n_out = len(world.systems), len(world.outbreaks)
     waves = np.column_stack([rng.uniform(0.2, 0.6, 3), rng.uniform(0.2, 0.6, 3),
-                             rng.uniform(0, 2 * np.pi, 3), rng.normal(0.0, 0.3, 3)])
+                             rng.uniform(0, 2 * np.pi, 3), rng.normal(0.0, 0.6, 3)])
     return ForecastError(
         system_timing_h=rng.normal(0.0, 2.5, n_sys), system_shift_deg=rng.normal(0.0, 0.2, n_sys),
         system_log_amp=rng.normal(0.0, 0.12, n_sys), outbreak_timing_h=rng.normal(0.0, 3.0, n_out),
@@ -165,7 +183,8 @@ def diurnal_shape(solar_hour: np.ndarray) -> np.ndarray:
 def outbreak_anomaly_k(world: World, hours: np.ndarray, lat: np.ndarray, lead_days: np.ndarray,
                        error: ForecastError | None, physics: WeatherPhysics = PHYSICS) -> tuple[np.ndarray, np.ndarray]:
     """Surface cold anomaly and its aloft share [K], shaped (t, y)."""
-    weaken = np.clip(0.45 + 0.55 * (lat - 22.0) / 14.0, 0.45, 1.0)
+    knots_lat, knots_share = zip(*physics.outbreak_weakening_knots, strict=True)
+    weaken = np.interp(lat, knots_lat, knots_share)
     weaken = weaken * np.where(lat < physics.nanling_barrier_lat, physics.nanling_barrier_factor, 1.0)
     surface = np.zeros((len(hours), len(lat)))
     aloft = np.zeros_like(surface)
@@ -173,7 +192,7 @@ def outbreak_anomaly_k(world: World, hours: np.ndarray, lat: np.ndarray, lead_da
         timing = 0.0 if error is None else error.outbreak_timing_h[i] * lead_days
         amp = np.ones(len(hours)) if error is None else np.exp(error.outbreak_log_amp[i] * lead_days)
         t = (np.asarray(hours, dtype=float) - timing)[:, None]
-        since = t - (ob.onset_h + (36.5 - lat[None, :]) / ob.speed_deg_h)
+        since = t - (ob.onset_h + (physics.front_entry_lat - lat[None, :]) / ob.speed_deg_h)
         onset = 0.5 * (1.0 + np.tanh(since / 12.0))          # logistic over ~6 h, no overflow
         shape = onset * np.exp(-np.maximum(since, 0.0) / ob.decay_h)
         contribution = ob.strength_k * amp[:, None] * weaken[None, :] * shape
@@ -242,10 +261,18 @@ def precipitation_type(t2m_c: np.ndarray, nose_c: np.ndarray, rate_mm_h: np.ndar
     return np.where(rate_mm_h >= physics.min_precip_mm_h, code, 0).astype(np.int8)
 
 
+def cold_air_share(lon: np.ndarray, physics: WeatherPhysics) -> np.ndarray:
+    """Share of an outbreak's cold felt at each longitude [0-1]: 1 east of the cold air's western edge."""
+    if not math.isfinite(physics.cold_air_west_lon):
+        return np.ones(len(lon))
+    return 0.5 * (1.0 + np.tanh((np.asarray(lon) - physics.cold_air_west_lon) / (2.0 * physics.cold_air_edge_deg)))
+
+
 def _climate_t2m_c(grid: Grid, hours: np.ndarray, physics: WeatherPhysics) -> np.ndarray:
     lat_knots, t_knots = zip(*physics.clim_t2m_knots, strict=True)
-    sea_level = np.interp(grid.lat, lat_knots, t_knots)[:, None] + np.where(grid.lon >= 120.0,
-                                                                            physics.coast_warming_k, 0.0)[None, :]
+    by_lon = (np.where(grid.lon >= physics.coast_lon, physics.coast_warming_k, 0.0)
+              + physics.west_warming_k * (1.0 - cold_air_share(grid.lon, physics)))
+    sea_level = np.interp(grid.lat, lat_knots, t_knots)[:, None] + by_lon[None, :]
     base = sea_level - physics.lapse_rate_k_per_km * grid.terrain_m / 1000.0
     times = datetimes_of(hours)
     jan15 = (times.astype("datetime64[Y]") + np.timedelta64(14, "D")).astype("datetime64[h]")
@@ -262,55 +289,69 @@ def _t2m_error_k(grid: Grid, lead_days: np.ndarray, error: ForecastError) -> np.
 
 
 def compute_fields(world: World, grid: Grid, hours: np.ndarray, issued_h: int | None = None,
-                   error: ForecastError | None = None, physics: WeatherPhysics = PHYSICS) -> dict[str, np.ndarray]:
+                   error: ForecastError | None = None) -> dict[str, np.ndarray]:
     """All fields (t, y, x) for the valid hours: analysis when `error` is None, else a forecast issued at `issued_h`.
 
     Returns t2m_c, d2m_c, skt_c, nose_c [°C], precip_mm and snowfall_mm (water equivalent, in the hour
     ending at the time), ptype (code), u10_ms, v10_ms [m/s], vis_m [m], cloud [0-1]. Temperatures are rounded to 0.01 K, the stored precision,
     before the phase is derived, so the stored phase agrees with the stored temperatures.
     """
+    physics = world.physics
     hours = np.asarray(hours, dtype=np.int64)
     lead_days = np.zeros(len(hours)) if issued_h is None else (hours - issued_h) / 24.0
-    anomaly, anomaly_aloft = outbreak_anomaly_k(world, hours, grid.lat, lead_days, error, physics)
+    by_lat, aloft_by_lat = outbreak_anomaly_k(world, hours, grid.lat, lead_days, error, physics)
+    reach = cold_air_share(grid.lon, physics)[None, None, :]
+    anomaly, anomaly_aloft = by_lat[:, :, None] * reach, aloft_by_lat[:, :, None] * reach
     rate, cloud, warm = system_fields(world, hours, grid, lead_days, error)
+    rate, cloud = rate * reach, 0.15 + (cloud - 0.15) * reach     # beyond a stationary front: dry and sunny
     sin_elev = solar_elevation_sin(hours, grid.lon[None, :], grid.lat[:, None])
     solar_hour = (hours % 24)[:, None, None] + grid.lon[None, None, :] / 15.0
     clear = 1.0 - cloud
     half_range = physics.diurnal_half_range_cloudy_k + (physics.diurnal_half_range_clear_k
                                                         - physics.diurnal_half_range_cloudy_k) * clear
-    t2m = _climate_t2m_c(grid, hours, physics) + anomaly[:, :, None] + half_range * diurnal_shape(solar_hour)
+    shape = diurnal_shape(solar_hour)
+    t2m = _climate_t2m_c(grid, hours, physics) + anomaly + half_range * shape
+    for anchor in world.anchors:
+        offset, amplitude, factor = anchor.at_hours(hours)
+        weight = anchor.weight(grid.lon, grid.lat)[None, :, :]
+        t2m = t2m + weight * (offset[:, None, None] + amplitude[:, None, None] * shape)
+        rate = rate * (1.0 + weight * (factor[:, None, None] - 1.0))
     if error is not None:
         t2m = t2m + _t2m_error_k(grid, lead_days, error)
     t2m = np.round(t2m, 2)
     nose_lat, nose_t = zip(*physics.clim_nose_knots, strict=True)
-    nose = np.interp(grid.lat, nose_lat, nose_t)[None, :, None] + anomaly_aloft[:, :, None] + warm
+    nose = np.interp(grid.lat, nose_lat, nose_t)[None, :, None] + anomaly_aloft + warm
     precip = np.where(rate >= physics.min_precip_mm_h, np.round(np.minimum(rate, 30.0), 3), 0.0)
     ptype = precipitation_type(t2m, nose, precip, physics)
     wet = precip > 0
     snowfall = np.where(np.isin(ptype, (5, 6)), precip, np.where(ptype == 7, np.round(precip / 2, 3), 0.0))
     u10, v10 = surface_wind_ms(grid, anomaly, cloud)
     wind = np.hypot(u10, v10)
-    spread = dew_point_spread_k(cloud, sin_elev, anomaly, wet)
+    spread = dew_point_spread_k(cloud, sin_elev, anomaly, wet, physics)
     night = np.clip(0.5 - 5.0 * sin_elev, 0.0, 1.0)
     return {
         "t2m_c": t2m, "d2m_c": np.round(t2m - spread, 2), "skt_c": skin_temperature_c(t2m, cloud, sin_elev, wind, wet,
                                                                                       physics),
         "nose_c": nose, "precip_mm": precip, "snowfall_mm": snowfall, "ptype": ptype,
-        "u10_ms": u10, "v10_ms": v10, "vis_m": visibility_m(ptype, precip, cloud, spread, wind, night, physics),
+        "u10_ms": u10, "v10_ms": v10,
+        "vis_m": visibility_m(ptype, precip, cloud, spread, wind, night, grid.terrain_m[None, :, :], physics),
         "cloud": cloud,
     }
 
 
 def surface_wind_ms(grid: Grid, anomaly_k: np.ndarray, cloud: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """10 m wind components [m/s]: northerlies behind outbreaks, easterlies under the bands."""
-    v10 = -1.2 + 0.25 * anomaly_k[:, :, None] - 1.5 * cloud + 0.3 * np.sin(grid.lon[None, None, :] * 1.7)
+    v10 = -1.2 + 0.25 * anomaly_k - 1.5 * cloud + 0.3 * np.sin(grid.lon[None, None, :] * 1.7)
     u10 = 1.0 - 2.5 * (cloud - 0.15) + 0.4 * np.cos(grid.lat[None, :, None] * 2.3)
     return np.round(u10, 2), np.round(v10, 2)
 
 
-def dew_point_spread_k(cloud: np.ndarray, sin_elev: np.ndarray, anomaly_k: np.ndarray, wet: np.ndarray) -> np.ndarray:
-    """Temperature minus dew point [K], >= 0.3: small in precipitation, large in sunny, dry cold air."""
-    spread = 0.3 + (1.0 - cloud) * (3.0 + 3.0 * np.maximum(sin_elev, 0.0)) + 0.15 * np.maximum(-anomaly_k, 0.0)[:, :, None]
+def dew_point_spread_k(cloud: np.ndarray, sin_elev: np.ndarray, anomaly_k: np.ndarray, wet: np.ndarray,
+                       physics: WeatherPhysics = PHYSICS) -> np.ndarray:
+    """Temperature minus dew point [K], >= 0.3: small in precipitation and on clear nights (the air cools
+    towards saturation), large in sunny, dry cold air."""
+    clear_spread = physics.clear_night_spread_k + physics.clear_noon_extra_spread_k * np.maximum(sin_elev, 0.0)
+    spread = 0.3 + (1.0 - cloud) * clear_spread + 0.15 * np.maximum(-anomaly_k, 0.0)
     return np.round(np.where(wet, np.minimum(spread, 0.6), spread), 2)
 
 
@@ -325,12 +366,17 @@ def skin_temperature_c(t2m_c: np.ndarray, cloud: np.ndarray, sin_elev: np.ndarra
 
 
 def visibility_m(ptype: np.ndarray, precip_mm: np.ndarray, cloud: np.ndarray, spread_k: np.ndarray,
-                 wind_ms: np.ndarray, night: np.ndarray, physics: WeatherPhysics = PHYSICS) -> np.ndarray:
-    """Visibility [m]: cut by precipitation (snow most) and by fog on calm, dark, nearly saturated dry hours."""
+                 wind_ms: np.ndarray, night: np.ndarray, terrain_m: np.ndarray,
+                 physics: WeatherPhysics = PHYSICS) -> np.ndarray:
+    """Visibility [m]: cut by precipitation (snow most), by fog on calm, dark, nearly saturated dry hours,
+    and by hill fog where high ground is in the cloud base in light precipitation."""
     extinction = np.select([ptype == 1, np.isin(ptype, (5, 6, 7)), ptype > 0], [0.35, 1.2, 0.5], 0.0)
     vis = (20000.0 - 8000.0 * cloud) / (1.0 + extinction * precip_mm)
     fog = (precip_mm == 0) & (spread_k < physics.fog_max_spread_k) & (wind_ms < physics.fog_max_wind_ms) & (night > 0.5)
-    return np.round(np.clip(np.where(fog, 150.0 + 600.0 * spread_k, vis), 50.0, 30000.0))
+    vis = np.where(fog, 150.0 + 600.0 * spread_k, vis)
+    hill_fog = (terrain_m >= physics.hill_fog_min_m) & (cloud > 0.8) & (precip_mm < physics.hill_fog_max_mm_h)
+    vis = np.where(hill_fog, np.minimum(vis, 120.0 + 1500.0 * (1.0 - cloud) + 300.0 * precip_mm), vis)
+    return np.round(np.clip(vis, 50.0, 30000.0))
 
 
 # name in the file: (field, standard_name, units, long_name, scale_factor, add_offset, counts per canonical unit)
@@ -357,13 +403,13 @@ def pack(fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def write_netcdf(path: Path, packed: dict[str, np.ndarray], ptype: np.ndarray, grid: Grid, hours: np.ndarray,
-                 kind: str, issued_h: int | None = None) -> Path:
+                 kind: str, issued_h: int | None = None, title: str = "wxrisk demo world") -> Path:
     """Write a CF NetCDF3 (64-bit offset) file with scipy, as xarray's `engine="scipy"` does, from packed
     int16 fields (t, y, x); readers unpack with scale_factor/add_offset. No timestamps are written, so the
     same data gives the same bytes."""
     with netcdf_file(path, "w", version=2) as nc:
         nc.Conventions = "CF-1.8"
-        nc.title = f"wxrisk demo world, synthetic {kind}"
+        nc.title = f"{title}, synthetic {kind}"
         nc.source = "wxrisk.scenario (synthetic; not observations)"
         nc.synthetic = np.int32(1)
         nc.kind = kind
