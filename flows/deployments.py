@@ -1,5 +1,6 @@
-"""Scheduled deployments, served by `make serve`: the daily board at 05:00 local time and the
-weekly retrain. New forecasts refresh the board from the fetch flow (flows/fetch_weather.py).
+"""Scheduled deployments, served by `make serve`: the daily board at 05:00 local time, the
+weekly retrain, and the inbox poll every minute (flows/inbox.py). New forecasts refresh the board
+from the fetch flow (flows/fetch_weather.py).
 
 Retries and failures show in the Prefect UI (http://127.0.0.1:4200 when `make serve` runs it).
 """
@@ -20,7 +21,10 @@ from wxrisk.config import load_settings  # noqa: E402
 
 def deployments(db: str, timezone: str) -> list:
     """The deployments wxrisk runs in service."""
-    found = [
+    from flows.inbox import inbox_deployments
+    from wxrisk.inbox import default_inbox
+
+    found = inbox_deployments(db, str(default_inbox(load_settings(db)))) + [
         daily_board_flow.to_deployment(
             name="daily-board", schedules=[Cron("0 5 * * *", timezone=timezone)], parameters={"db": db}),
         train_flow.to_deployment(

@@ -1,4 +1,4 @@
-"""The `wxrisk` command line (CONTRACT.md section 5). Bad input ends with one line on stderr."""
+"""The `wxrisk` command line (README.md, docs/). Bad input ends with one line on stderr."""
 
 from __future__ import annotations
 
@@ -120,17 +120,51 @@ def import_roads(path: Path, db: DbOption = None) -> None:
 @import_app.command("incidents")
 def import_incidents(
     path: Path,
-    preset: Annotated[str, typer.Option(help="generic, stats19 or stats19-decoded")] = "generic",
-    mapping: Annotated[Path | None, typer.Option(help="YAML mapping for any other export")] = None,
-    tz: Annotated[str | None, typer.Option(help="time zone of local times in the file")] = None,
+    preset: Annotated[str | None, typer.Option(help="generic (default), stats19 or stats19-decoded")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="YAML mapping for any other export (a path or a shipped name)")] = None,
+    tz: Annotated[str | None, typer.Option(help="time zone of local times: IANA name or UTC offset")] = None,
+    encoding: Annotated[str | None, typer.Option(help="text encoding (default: UTF-8, or GB18030 Chinese)")] = None,
+    max_quarantined: Annotated[float, typer.Option(help="refuse the file when more than this share of rows "
+                                                        "would be quarantined")] = 0.5,
+    replace: Annotated[str | None, typer.Option(help="an earlier import (id or path) this file supersedes")] = None,
     db: DbOption = None,
 ) -> None:
-    """Incidents from CSV or Parquet, matched to the nearest segment."""
+    """Incidents from CSV or Parquet, matched to the nearest segment (docs/importers.md)."""
     from wxrisk.incidents.importer import import_incidents as run
 
     settings = _settings(db)
     with _connect(settings) as con:
-        typer.echo(run(con, settings, path, preset=preset, mapping=mapping, tz=tz).summary())
+        typer.echo(run(con, settings, path, preset=preset, mapping=mapping, tz=tz, encoding=encoding,
+                       max_quarantined=max_quarantined, replace=replace).summary())
+
+
+@import_app.command("list")
+def import_list(db: DbOption = None) -> None:
+    """Every source's current import: id, kind, rows, path."""
+    from wxrisk.store.ledger import current_imports
+
+    settings = _settings(db)
+    with _connect(settings) as con:
+        for found in current_imports(con):
+            typer.echo(f"{found.import_id:>5}  {found.kind:<9}  {found.finished_at:%Y-%m-%d %H:%M}  "
+                       f"{found.rows_kept:>9} kept  {found.rows_quarantined:>7} quarantined  {found.path}")
+
+
+@import_app.command("remove")
+def import_remove(
+    target: Annotated[str, typer.Argument(help="import id, file path or source (see `wxrisk import list`)")],
+    db: DbOption = None,
+) -> None:
+    """Delete the rows of one import (incidents, roads or weather) in one transaction."""
+    from wxrisk.incidents.importer import rematch_incidents
+    from wxrisk.store.ledger import remove_import
+
+    settings = _settings(db)
+    with _connect(settings) as con:
+        result = remove_import(con, target)
+        typer.echo(result.summary())
+        if result.kind == "roads":
+            typer.echo(f"incidents re-matched to the remaining segments: {rematch_incidents(con, settings)}")
 
 
 @import_app.command("weather")
@@ -292,7 +326,7 @@ def export_risk(
     run: Annotated[str | None, typer.Option(help="run id (default: the current board)")] = None,
     db: DbOption = None,
 ) -> None:
-    """One row per segment and hour: risk, tier and top drivers (CONTRACT.md section 4)."""
+    """One row per segment and hour: risk, ice risk, tier and top drivers (docs/architecture.md)."""
     from wxrisk.board.export import export_risk as run_export
 
     typer.echo(run_export(_board_file(_settings(db), run), out))

@@ -43,6 +43,13 @@ def page_images(pdf, tmp_path) -> list[np.ndarray]:
     return [np.asarray(Image.open(p).convert("RGB")) for p in sorted(tmp_path.glob("page*.png"))]
 
 
+def pdf_text(pdf) -> str:
+    """The PDF's text, extracted by poppler's pdftotext."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    return subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+
+
 def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
     pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf")
     pages = page_images(pdf, tmp_path)
@@ -53,7 +60,7 @@ def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
     first = pages[0].astype(int)
     red = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] < 80)
     assert red.sum() > 20  # the red-tier segments of the map (and the synthetic mark)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+    text = pdf_text(pdf)
     with open_board(snapshot) as board:
         top_km = board.execute("SELECT km_from FROM stretches WHERE road_ref = 'G4' ORDER BY peak_risk DESC LIMIT 1"
                                ).fetchone()[0]
@@ -63,7 +70,7 @@ def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
 
 def test_pdf_in_english(snapshot, tmp_path):
     pdf = export_board(snapshot, "pdf", tmp_path / "briefing-en.pdf", lang="en")
-    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True).stdout.decode()
+    text = pdf_text(pdf)
     assert "police car leading" in text and "SYNTHETIC DEMO DATA" in text
 
 
@@ -110,5 +117,5 @@ def test_a_quiet_board_still_exports(tmp_path):
     assert csv.empty and "线路" in csv.columns
     pages = page_images(export_board(path, "pdf", tmp_path / "quiet.pdf"), tmp_path)
     assert len(pages) == 1 and (pages[0].min(axis=2) < 200).mean() > 0.005
-    text = subprocess.run(["pdftotext", str(tmp_path / "quiet.pdf"), "-"], check=True, capture_output=True).stdout.decode()
+    text = pdf_text(tmp_path / "quiet.pdf")
     assert "无风险路段" in text

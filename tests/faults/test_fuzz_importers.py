@@ -6,15 +6,22 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store import connect
+from wxrisk.weather.grid import count_grib_messages
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 WRITTEN = ("segments", "incidents", "weather_hourly", "import_ledger", "quarantine")
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: the same examples on every run, so `make test` cannot pass once and fail the next time
+FUZZ = settings(max_examples=25, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+ERA5 = REAL / "era5-2mt-2019-03-uk.grib"
+# The ERA5 file's layout, checked by `test_the_era5_file_layout`: 744 hourly GRIB1 messages of
+# 3,342 bytes, each followed by 18 zero bytes (ECMWF pads messages to a multiple of 120 bytes).
+ERA5_MESSAGES, ERA5_LENGTH, ERA5_STRIDE = 744, 3342, 3360
 
 
 def _counts(con) -> list[int]:
@@ -61,15 +68,54 @@ def test_random_bytes_fail_cleanly(workspace, blob, suffix):
     _assert_fails_cleanly(con, settings_, path)
 
 
-@FUZZ
-@given(fraction=st.floats(min_value=0.05, max_value=0.95))
-def test_truncated_grib_fails_cleanly(workspace, fraction):
+def test_the_era5_file_layout():
+    data = ERA5.read_bytes()
+    assert len(data) == ERA5_MESSAGES * ERA5_STRIDE
+    for k in range(ERA5_MESSAGES):
+        start = k * ERA5_STRIDE
+        assert data[start:start + 4] == b"GRIB" and int.from_bytes(data[start + 4:start + 7], "big") == ERA5_LENGTH
+        assert data[start + ERA5_LENGTH - 4:start + ERA5_LENGTH] == b"7777"
+        assert data[start + ERA5_LENGTH:start + ERA5_STRIDE] == bytes(ERA5_STRIDE - ERA5_LENGTH)
+
+
+def era5_cut_is_whole(cut: int) -> bool:
+    """A cut leaves only whole, fully padded messages (or exactly one unpadded message, a valid file)."""
+    return cut % ERA5_STRIDE == 0 or cut == ERA5_LENGTH
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(cut=st.integers(min_value=1, max_value=ERA5_MESSAGES * ERA5_STRIDE - 1))
+@example(cut=ERA5_STRIDE - 1)                       # one byte short of a message boundary (in the padding)
+@example(cut=ERA5_STRIDE + ERA5_LENGTH - 1)          # one byte short of a message's end marker
+@example(cut=ERA5_STRIDE + ERA5_LENGTH)              # a message whole, its padding missing
+@example(cut=2 * ERA5_STRIDE + 10)                   # inside the next message's header
+@example(cut=100 * ERA5_STRIDE)                      # exactly at a boundary: a valid shorter file
+def test_every_grib_cut_is_refused_unless_it_falls_between_whole_messages(cut):
+    data = ERA5.read_bytes()[:cut]
+    if era5_cut_is_whole(cut):
+        assert count_grib_messages(data, "cut") == max(1, cut // ERA5_STRIDE)
+    else:
+        with pytest.raises(WxriskError, match="cut short"):
+            count_grib_messages(data, "cut")
+
+
+@pytest.mark.parametrize("cut", [ERA5_STRIDE - 1, 2 * ERA5_STRIDE + ERA5_LENGTH - 1, 2 * ERA5_STRIDE + ERA5_LENGTH,
+                                 2 * ERA5_STRIDE + 10, 1_234_567])
+def test_a_cut_grib_file_is_refused_by_the_weather_import(workspace, cut):
     con, settings_, tmp = workspace
-    whole = (REAL / "era5-2mt-2019-03-uk.grib").read_bytes()
     path = tmp / "truncated.grib"
-    cut = int(len(whole) * fraction) | 1  # odd: inside a message (a cut between messages is a valid shorter file)
-    path.write_bytes(whole[:cut])
+    path.write_bytes(ERA5.read_bytes()[:cut])
     _assert_fails_cleanly(con, settings_, path)
+
+
+def test_a_grib_file_cut_between_whole_messages_imports_those_hours(workspace):
+    con, settings_, tmp = workspace
+    path = tmp / "first-100-hours.grib"
+    path.write_bytes(ERA5.read_bytes()[:100 * ERA5_STRIDE])
+    from wxrisk.weather.importer import import_weather
+
+    (result,) = import_weather(con, settings_, [path])
+    assert (result.details["hours"], result.rows_kept) == (100, 100)
 
 
 @FUZZ

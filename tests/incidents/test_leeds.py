@@ -51,7 +51,7 @@ def test_1907_casualty_rows_become_about_1450_incidents(leeds):
     con, result = leeds
     # NOTICE.md: 1,907 casualty rows, about 1,450 accidents (1,450 distinct Reference Numbers)
     assert (result.rows_read, result.rows_kept, result.rows_quarantined) == (1907, 1450, 0)
-    assert result.details["rows_collapsed"] == 1907 - 1450
+    assert result.details["rows_merged"] == 1907 - 1450
     assert table(con, "SELECT count(*), sum(casualties) FROM incidents") == [(1450, 1907)]
     # 58F1730 has seven casualty rows in the file, all slight (Casualty Severity 3)
     assert table(con, "SELECT casualties, severity, vehicles, road_ref FROM incidents "
@@ -95,13 +95,14 @@ def test_same_file_twice_changes_nothing(leeds):
     assert table(con, "SELECT count(*) FROM import_ledger") == [(1,)]
 
 
-def test_a_modified_file_with_the_same_name_replaces(tmp_path):
+def test_a_modified_file_at_the_same_path_replaces(tmp_path):
     con = connect(tmp_path / "x.duckdb")
-    import_incidents(con, SETTINGS, LEEDS_CSV, mapping="leeds")
+    export = tmp_path / LEEDS_CSV.name
+    export.write_bytes(LEEDS_CSV.read_bytes())
+    import_incidents(con, SETTINGS, export, mapping="leeds")
     lines = LEEDS_CSV.read_bytes().splitlines(keepends=True)
-    newer = tmp_path / LEEDS_CSV.name
-    newer.write_bytes(b"".join(lines[:101]))  # header + the first 100 casualty rows
-    result = import_incidents(con, SETTINGS, newer, mapping="leeds")
+    export.write_bytes(b"".join(lines[:101]))  # header + the first 100 casualty rows
+    result = import_incidents(con, SETTINGS, export, mapping="leeds")
     expected = len({line.split(b",")[0] for line in lines[1:101]})
     assert result.status == "replaced"
     assert table(con, "SELECT count(*), count(DISTINCT import_id) FROM incidents") == [(expected, 1)]

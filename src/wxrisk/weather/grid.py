@@ -7,6 +7,7 @@ other key cfgrib asks to split on) through `filter_by_keys`. Zarr stores are dir
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,33 +54,99 @@ def open_grib_datasets(path: Path, filter_by_keys: dict | None = None) -> list[x
     return datasets
 
 
-def count_grib_messages(data: bytes, what: str) -> int:
-    """Number of complete GRIB (edition 1 or 2) messages in `data`; WxriskError if any is cut short.
+ECMWF_ALIGNMENT = 120  # bytes: ECMWF writers pad each GRIB message to a multiple of this
+GRIB1_LARGE = 0x800000  # GRIB1 length flag: the length is in units of 120 bytes (messages > 8 MB)
 
-    Zero padding between messages is allowed (some writers align messages); anything else is not.
+
+@dataclass(frozen=True)
+class GribMessage:
+    """Where one GRIB message lies in a file: start and declared length [bytes], zero padding after it."""
+
+    start: int
+    length: int
+    padding: int
+
+
+def grib_messages(data: bytes, what: str) -> list[GribMessage]:
+    """Every GRIB (edition 1 or 2) message of `data` by its declared length and `7777` end marker.
+
+    WxriskError when a message is cut short, anything but zero bytes lies between messages, or the
+    file ends inside the padding that its other messages show (see `check_last_padding`).
     """
-    position, count = 0, 0
+    messages: list[GribMessage] = []
+    position = _skip_zeros(data, 0)
     while position < len(data):
-        if data[position] == 0:
-            position += 1
-            continue
-        if data[position:position + 4] != b"GRIB" or len(data) < position + 16:
+        if len(data) < position + 16 and b"GRIB".startswith(data[position:position + 4]):
+            raise WxriskError(f"{what}: GRIB message {len(messages) + 1} at byte {position} is cut short "
+                              f"({len(data) - position} bytes, not even its 16-byte header)")
+        if data[position:position + 4] != b"GRIB":
             raise WxriskError(f"{what}: not GRIB at byte {position} ({data[position:position + 16]!r})")
-        edition = data[position + 7]
-        if edition == 2:
-            length = int.from_bytes(data[position + 8:position + 16], "big")
-        elif edition == 1:
-            length = int.from_bytes(data[position + 4:position + 7], "big")
-        else:
-            raise WxriskError(f"{what}: GRIB edition {edition} at byte {position} is not 1 or 2")
+        length = _declared_length(data, position, what)
         end = position + length
-        if end > len(data) or data[end - 4:end] != b"7777":
-            raise WxriskError(f"{what}: GRIB message at byte {position} is cut short "
+        if end > len(data) or not _ends_with_marker(data, position, end):
+            raise WxriskError(f"{what}: GRIB message {len(messages) + 1} at byte {position} is cut short "
                               f"({len(data) - position} of {length} bytes)")
-        position, count = end, count + 1
-    if count == 0:
+        following = _skip_zeros(data, end)
+        messages.append(GribMessage(position, length, following - end))
+        position = following
+    if not messages:
         raise WxriskError(f"{what}: no GRIB message in {len(data)} bytes")
-    return count
+    check_last_padding(messages, what)
+    return messages
+
+
+def _skip_zeros(data: bytes, position: int) -> int:
+    while position < len(data) and data[position] == 0:
+        position += 1
+    return position
+
+
+def _declared_length(data: bytes, position: int, what: str) -> int:
+    edition = data[position + 7]
+    if edition == 2:
+        return int.from_bytes(data[position + 8:position + 16], "big")
+    if edition == 1:
+        length = int.from_bytes(data[position + 4:position + 7], "big")
+        return (length & (GRIB1_LARGE - 1)) * ECMWF_ALIGNMENT if length & GRIB1_LARGE else length
+    raise WxriskError(f"{what}: GRIB edition {edition} at byte {position} is not 1 or 2")
+
+
+def _ends_with_marker(data: bytes, start: int, end: int) -> bool:
+    """`7777` ends the message; a large GRIB1 message's rounded length may put zeros after it."""
+    if data[end - 4:end] == b"7777":
+        return True
+    tail = data[max(start, end - ECMWF_ALIGNMENT - 4):end]
+    marker = tail.rfind(b"7777")
+    return marker >= 0 and not tail[marker + 4:].strip(b"\0")
+
+
+def check_last_padding(messages: list[GribMessage], what: str) -> None:
+    """Refuse a file that ends inside (or before) the zero padding its other messages carry.
+
+    Writers that pad (ECMWF: to a multiple of 120 bytes) pad every message, the last one too, so a
+    file whose last padding is short was cut. Padded length expected of the last message: its length
+    rounded up to the common unit of the others' padded lengths, or to 120 bytes. A file whose other
+    messages carry no padding (or that holds one message) may end with none, or with a 120-byte one.
+    """
+    *others, last = messages
+    padded = [m.length + m.padding for m in others if m.padding]
+    units = {ECMWF_ALIGNMENT}
+    if padded:
+        units.add(math.gcd(*padded))
+    allowed = {-(-last.length // unit) * unit - last.length for unit in units}
+    if not padded:
+        allowed.add(0)
+    if last.padding not in allowed:
+        expected = min(p for p in allowed if p) if any(allowed) else 0
+        like = "like the other messages'" if padded else f"to a multiple of {ECMWF_ALIGNMENT} bytes, or none"
+        raise WxriskError(f"{what}: the file ends {last.padding} bytes after GRIB message {len(messages)} "
+                          f"(byte {last.start}), whose zero padding should be {expected} bytes ({like}): "
+                          "the file is cut short")
+
+
+def count_grib_messages(data: bytes, what: str) -> int:
+    """Number of complete GRIB messages in `data`; WxriskError if the file is cut anywhere."""
+    return len(grib_messages(data, what))
 
 
 def open_datasets(path: Path) -> list[xr.Dataset]:

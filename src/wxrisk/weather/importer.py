@@ -28,7 +28,8 @@ import pyarrow as pa
 import xarray as xr
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
+from wxrisk.incidents.coverage import weather_overlap_notice
+from wxrisk.store.ledger import ImportEntry, ImportResult, current_import, file_sha256, run_import
 from wxrisk.weather import grid
 from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
 from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
@@ -324,7 +325,11 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
     for path in paths:
         path = Path(path)
         if station_format(path, mapping) is not None:
-            results.append(import_station_file(con, settings, path, kind, issued, **station_options))
+            result = import_station_file(con, settings, path, kind, issued, **station_options)
+            if kind == "analysis" and result.status != "unchanged" and "valid_from" in result.details and (
+                    notice := weather_overlap_notice(con, result.details["valid_from"], result.details["valid_to"])):
+                result.details.setdefault("warnings", []).append(notice)
+            results.append(result)
             continue
         if given := [f"--{k.replace('_', '-')}" for k, v in station_options.items() if v is not None]:
             raise WxriskError(f"{path}: {', '.join(given)} apply to station and point files, not to a grid")
@@ -335,6 +340,9 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             results.append(run_import(con, KIND, path, UNCHANGED_WINDOW, write_nothing, file_hash=file_hash))
             continue
         sampled = read_weather(path, points, kind, issued)
+        if kind == "analysis" and (notice := weather_overlap_notice(con, sampled.details["valid_from"],
+                                                                    sampled.details["valid_to"])):
+            sampled.details["warnings"] = [notice]
         results.append(run_import(con, KIND, path, window_key(sampled),
                                   lambda entry, sampled=sampled, points=points: write_sampled(entry, sampled, points),
                                   file_hash=file_hash))
@@ -383,9 +391,8 @@ def import_station_file(con: duckdb.DuckDBPyConnection, settings: Settings, path
 
 
 def already_imported(con: duckdb.DuckDBPyConnection, file_hash: str) -> bool:
-    """True if these bytes are in the ledger (so reading and sampling them again is skipped)."""
-    return con.execute("SELECT count(*) FROM import_ledger WHERE kind = ? AND file_hash = ?",
-                       [KIND, file_hash]).fetchone()[0] > 0
+    """True if these bytes are their source's current import (so reading and sampling them again is skipped)."""
+    return current_import(con, KIND, file_hash) is not None
 
 
 def write_nothing(entry: ImportEntry) -> None:
