@@ -265,3 +265,18 @@ def test_an_analysts_damaged_copies_are_refused_or_named(tmp_path):
     [result] = import_weather(con, Settings(), half_row)
     assert result.details["hours"] == 25 and result.details["gaps"]["empty_values"], "the cut row's blanks are named"
     assert con.execute("SELECT count(*) FROM import_ledger").fetchone()[0] == 1
+
+
+def test_removing_a_point_import_takes_its_weather_away_from_the_segments(tmp_path):
+    from wxrisk.store.ledger import remove_import
+
+    con = small_db(tmp_path, {"s": (10.0, 50.0, None)})
+    near = write(tmp_path / "near.csv", HEADER + "2024-01-01T00:00,1,0,0,3.6,0\n")
+    far = write(tmp_path / "far.csv", HEADER + "2024-01-01T00:00,7,0,0,3.6,0\n")
+    import_weather(con, Settings(), near, station="10.0,50.0")
+    import_weather(con, Settings(), far, station="10.1,50.0")
+    assert con.execute("SELECT t2m_c FROM weather_rows").fetchall() == [(1.0,)]
+    removed = remove_import(con, str(near))
+    assert removed.status == "removed" and removed.details["rows_deleted"] == 1
+    assert con.execute("SELECT t2m_c FROM weather_rows").fetchall() == [(7.0,)], "the next station within reach"
+    assert con.execute("SELECT count(*) FROM weather_stations").fetchone()[0] == 1

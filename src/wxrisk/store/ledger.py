@@ -253,6 +253,10 @@ def retire_source(con: duckdb.DuckDBPyConnection, source: CurrentImport) -> Impo
     import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
     entry = ImportEntry(con, import_id, source.kind, source.path, source.window_key)
     entry.replace_rows(table)
+    if source.kind == "weather":  # station and point series live in the weather room's own tables
+        from wxrisk.weather.stations import forget_source
+
+        deleted += forget_source(con, source.window_key)
     entry.details = {"removed_import": source.import_id, "rows_deleted": int(deleted)}
     _record(con, entry, REMOVED, REMOVED, started)
     return ImportResult(source.kind, source.path, REMOVED, import_id, 0, 0, 0, entry.details)

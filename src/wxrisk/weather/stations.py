@@ -248,6 +248,21 @@ def write_series(entry: ImportEntry, series: StationSeries, reach_km: float) -> 
                                    "elevation_m": s.elevation_m} for s in series.stations]}
 
 
+def forget_source(con: duckdb.DuckDBPyConnection, window_key: str) -> int:
+    """Delete a station import's series and stations, then remap; the station-rows deleted.
+
+    `wxrisk import remove` calls it for weather sources (grids have no station rows: 0).
+    """
+    deleted = 0
+    for table in ("station_hourly", "station_daily"):
+        [(count,)] = con.execute(f"SELECT count(*) FROM {table} WHERE source = ?", [window_key]).fetchall()
+        con.execute(f"DELETE FROM {table} WHERE source = ?", [window_key])
+        deleted += count
+    con.execute("DELETE FROM weather_stations WHERE source = ?", [window_key])
+    remap_stations(con)
+    return deleted
+
+
 def import_series(con: duckdb.DuckDBPyConnection, path: Path, series: StationSeries,
                   reach_km: float) -> ImportResult:
     """Write a read station file through the ledger (same bytes and options again: unchanged)."""
