@@ -20,10 +20,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/wxrisk bench
@@ -33,7 +35,7 @@ serve: $(STAMP)
 	@mkdir -p data
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200 > data/prefect-server.log 2>&1 &
 	@until curl -sf http://127.0.0.1:4200/api/health >/dev/null; do sleep 1; done
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python flows/deployments.py
+	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/python -m wxrisk.flows.deployments
 
 clean:
 	rm -rf data/demo data/wxrisk.duckdb data/boards

@@ -103,7 +103,7 @@ def run_header(run: snapshot.RunInfo, language: str) -> None:
     """Run caption and the data warnings, on every page."""
     st.caption(t("run_caption", language, run_id=run.run_id, start=local(run.start_time, "%Y-%m-%d %H:%M"),
                  hours=run.hours, issued=local(run.weather_issued_at, "%Y-%m-%d %H:%M") or "—", model=run.model_version or "—"))
-    for warning in data_warnings(run, now_utc(), language):
+    for warning in data_warnings(run, now_utc(), language, settings().stale_forecast_hours):
         st.warning(warning, icon=":material/warning:")
 
 

@@ -7,21 +7,16 @@ Retries and failures show in the Prefect UI (http://127.0.0.1:4200 when `make se
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from prefect import serve
 from prefect.schedules import Cron
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from flows.pipeline import daily_board_flow, train_flow  # noqa: E402
-from wxrisk.config import load_settings  # noqa: E402
+from wxrisk.config import load_settings
+from wxrisk.flows.pipeline import daily_board_flow, train_flow
 
 
 def deployments(db: str, timezone: str) -> list:
     """The deployments wxrisk runs in service."""
-    from flows.inbox import inbox_deployments
+    from wxrisk.flows.inbox import inbox_deployments
     from wxrisk.inbox import default_inbox
 
     found = inbox_deployments(db, str(default_inbox(load_settings(db)))) + [
@@ -32,7 +27,7 @@ def deployments(db: str, timezone: str) -> list:
             parameters={"db": db, "promote": True}),
     ]
     try:
-        from flows.fetch_weather import fetch_weather_deployments
+        from wxrisk.flows.fetch_weather import fetch_weather_deployments
     except ImportError:
         return found
     return found + fetch_weather_deployments(db, timezone)

@@ -73,8 +73,7 @@ def import_forecast(db: str, fetched: FetchResult) -> list[str]:
 def refresh_board(db: str, start: datetime, hours: int) -> str:
     from wxrisk.pipeline import score_run
 
-    with connect(db) as con:
-        return score_run(con, load_settings(db), start, hours)
+    return score_run(load_settings(db), start, hours).plan.run_id
 
 
 @flow(name="wxrisk-fetch-weather", log_prints=True)

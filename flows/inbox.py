@@ -18,9 +18,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.schedules import Interval
 from prefect.states import Completed, Failed
 
-from flows.pipeline import retry_unless_bad_input, score_flow
 from wxrisk import inbox as inbox_rules
 from wxrisk.config import WxriskError, load_settings
+from wxrisk.flows.pipeline import retry_unless_bad_input, score_flow
 
 POLL_SECONDS = 60
 ARTIFACT_KEY = "wxrisk-inbox"

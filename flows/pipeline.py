@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from wxrisk import pipeline
-from wxrisk.config import WxriskError, load_settings
+from wxrisk.config import Settings, WxriskError, load_settings
 from wxrisk.store import connect
 
 
@@ -86,40 +85,21 @@ def train_model(db: str, until: datetime | None, promote: bool) -> str:
 
 
 @task(**RETRYING)
-def plan_run(db: str, start: datetime, hours: int, model: str) -> pipeline.RunPlan:
-    with connect(db) as con:
-        return pipeline.plan_run(con, load_settings(db), start, hours, model)
+def run_step(state: pipeline.RunState, name: str) -> None:
+    """One named step of the board run (`wxrisk.pipeline.STEPS`); it opens its own connection."""
+    pipeline.STEPS_BY_NAME[name].run(state)
 
 
 @task(**RETRYING)
-def build_feature_table(db: str, plan: pipeline.RunPlan):
-    with connect(db) as con:
-        return pipeline.build_run_features(con, plan)
+def score_tile(settings: Settings, plan: pipeline.RunPlan, first: int, stop: int) -> pipeline.TileScore:
+    """Segments [first, stop) scored where the task runs (a Dask worker reads the database read-only)."""
+    return pipeline.score_tile_alone(settings, plan, first, stop)
 
 
-@task(cache_policy=NO_CACHE)
-def score_segment_hours(db: str, plan: pipeline.RunPlan, features):
-    return pipeline.score_features(load_settings(db), plan, features)
-
-
-@task(**RETRYING)
-def store_risk(db: str, plan: pipeline.RunPlan, scored) -> None:
-    with connect(db) as con:
-        pipeline.store_risk(con, plan, scored)
-
-
-@task(**RETRYING)
-def build_board(db: str, plan: pipeline.RunPlan, features) -> dict:
-    from wxrisk.board.build import build_board as run
-
-    with connect(db) as con:
-        return run(con, load_settings(db), plan.run_id, features)
-
-
-@task(**RETRYING)
-def publish(db: str, plan: pipeline.RunPlan, features) -> str:
-    with connect(db) as con:
-        return str(pipeline.complete_run(con, load_settings(db), plan, features))
+def tiles_on_task_runner(settings: Settings, plan: pipeline.RunPlan, ranges: list[tuple[int, int]]):
+    """The run's tiles as tasks of this flow's task runner (a Dask cluster with `dask_task_runner`)."""
+    futures = [score_tile.submit(settings, plan, first, stop) for first, stop in ranges]
+    return [future.result() for future in futures]
 
 
 @flow(name="wxrisk-import", log_prints=True)
@@ -149,7 +129,7 @@ def train_flow(db: str, until: datetime | None = None, promote: bool = True) -> 
 
 
 def dask_task_runner(address: str | None = None):
-    """Prefect's Dask runner: the cluster at `address` or `WXRISK_DASK_ADDRESS`, else a local one."""
+    """Prefect's Dask runner: the cluster at `address` (or `WXRISK_DASK_ADDRESS`), else a local one."""
     from prefect_dask import DaskTaskRunner
 
     address = address or os.environ.get("WXRISK_DASK_ADDRESS")
@@ -159,25 +139,30 @@ def dask_task_runner(address: str | None = None):
 
 
 @flow(name="wxrisk-score", log_prints=True)
-def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion", tiles: int = 1) -> str:
-    """Transform and load one board; a failure leaves the last published board current.
+def score_flow(db: str, start: datetime, hours: int = 72, model: str = "champion", distributed: bool = False) -> str:
+    """One board: the steps of `wxrisk.pipeline.STEPS` (plan, score, board, publish), a task each.
 
-    Scoring runs in `tiles` parallel tasks (by segment): threads by default, a Dask cluster
-    with `score_flow.with_options(task_runner=dask_task_runner())`.
+    Tasks pass small values (the plan, a summary); the scored run stays in this process. With
+    `distributed`, the score step sends its tiles to the flow's task runner as tasks of their own
+    (`score_flow.with_options(task_runner=dask_task_runner())` spreads them over a Dask cluster).
+    A failure leaves the last published board current.
     """
-    plan = plan_run(db, start, hours, model)
+    logger = get_run_logger()
+    state = pipeline.RunState(load_settings(db), start, hours, model, progress=logger.info,
+                              tile_runner=tiles_on_task_runner if distributed else None)
     try:
-        features = build_feature_table(db, plan)
-        parts = [score_segment_hours.submit(db, plan, tile) for tile in pipeline.split_tiles(features, tiles)]
-        scored = pd.concat([part.result() for part in parts], ignore_index=True)
-        store_risk(db, plan, scored)
-        build_board(db, plan, features)
+        for step in pipeline.STEPS:
+            if step.name == "score" and distributed:
+                step.run(state)  # in the flow itself, so its tile tasks go to the flow's task runner
+            else:
+                run_step.with_options(name=step.name)(state, step.name)
     except Exception as exc:
-        with connect(db) as con:
-            pipeline.fail_run(con, plan, exc)
+        pipeline.record_failure(state, exc)
         raise
-    print(f"published {publish(db, plan, features)}")
-    return plan.run_id
+    print(f"published {state.published} ({state.summary.status})")
+    if state.summary.status != "complete":
+        logger.warning("board %s is incomplete: %s", state.plan.run_id, "; ".join(state.summary.missing_inputs))
+    return state.plan.run_id
 
 
 @flow(name="wxrisk-demo", log_prints=True)

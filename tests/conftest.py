@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,7 @@ def tiny_world(tmp_path_factory):
            "WXRISK_BOARDS": str(root / "data" / "boards"), "WXRISK_DB": str(root / "data" / "wxrisk.duckdb")}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
-    sys.path.insert(0, str(REPO))
-    from flows.pipeline import demo_flow
+    from wxrisk.flows.pipeline import demo_flow
     from wxrisk.store import connect
 
     tables = ("segments", "incidents", "weather_hourly", "import_ledger", "quarantine", "runs", "risk",

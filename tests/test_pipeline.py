@@ -1,25 +1,27 @@
-"""Run planning: the weather a board uses, stable run ids, tiles, and what the board warns about."""
+"""Run planning: the weather a board uses, stable run ids, what the board warns about, risk rows."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.config import WxriskError
+from wxrisk.config import Settings, WxriskError
 from wxrisk.pipeline import (
+    RunPlan,
     WeatherChoice,
-    _write_risk,
     choose_weather,
-    missing_inputs_of,
     normal_hourly_risk,
     run_id_for,
-    split_tiles,
-    utc_naive,
+    store_risk,
+    weather_warnings,
 )
+from wxrisk.scored import board_frame
 from wxrisk.store import connect
+from wxrisk.vocab import utc_naive
 
 
 def test_times_become_naive_utc():
@@ -58,22 +60,20 @@ def test_same_inputs_same_run_id():
     assert first != run_id_for(datetime(2024, 2, 1, 21), 72, weather, "v2")
 
 
-def test_tiles_keep_each_segment_whole_and_lose_no_row():
-    features = pd.DataFrame({"segment_id": np.repeat([f"s{i}" for i in range(50)], 3), "valid_time": 0, "x": 1.0})
-    features.attrs["missing_inputs"] = ["vis_m"]
-    tiles = split_tiles(features, 4)
-    assert sum(len(t) for t in tiles) == len(features)
-    owners = [set(t["segment_id"]) for t in tiles]
-    assert all(a.isdisjoint(b) for i, a in enumerate(owners) for b in owners[i + 1:])
-    assert all(t.attrs["missing_inputs"] == ["vis_m"] for t in tiles)
-
-
-def test_missing_inputs_name_absent_weather_and_a_stale_forecast():
-    features = pd.DataFrame({"segment_id": ["s"]})
-    features.attrs.update(missing_inputs=["precip_mm"], unavailable_features=["fzra_mm_1h"])
-    stale = missing_inputs_of(features, WeatherChoice("forecast", datetime(2024, 1, 30)), datetime(2024, 2, 1, 21))
-    assert stale[:2] == ["precip_mm", "feature:fzra_mm_1h"] and "stale" in stale[2]
-    assert "analysis used" in missing_inputs_of(features, WeatherChoice("analysis", None), datetime(2024, 2, 1))[-1]
+def test_the_board_warns_of_hindcasts_stale_forecasts_and_hours_without_weather():
+    plan = RunPlan("r", datetime(2024, 2, 1, 21), 72, WeatherChoice("forecast", datetime(2024, 1, 31, 21)), "v", {})
+    uncovered = np.zeros(72, dtype=int)
+    uncovered[[60, 61, 62, 70]] = [3, 3, 1, 3]
+    hours = tuple(plan.start + timedelta(hours=h) for h in (60, 61, 62, 70))
+    said = weather_warnings(Settings(), plan, 2, hours, uncovered)
+    assert said[0] == "forecast: stale, issued 24 h before start (more than 12 h)"
+    assert said[1] == "weather: 2 segment(s) have none in the window and are not scored"
+    assert said[2] == ("weather: 4 of 72 hours lack temperature or precipitation on 3 segment(s) at most, not "
+                       "scored: 2024-02-04T09Z–2024-02-04T11Z, 2024-02-04T19Z")
+    fresh = replace(plan, weather=WeatherChoice("forecast", datetime(2024, 2, 1, 18)))
+    assert weather_warnings(Settings(), fresh, 0, (), np.zeros(72, dtype=int)) == []
+    hindcast = replace(plan, weather=WeatherChoice("analysis", None))
+    assert "analysis used" in weather_warnings(Settings(), hindcast, 0, (), np.zeros(72, dtype=int))[0]
 
 
 def test_normal_risk_is_the_yearly_record_spread_over_the_hours():
@@ -81,17 +81,17 @@ def test_normal_risk_is_the_yearly_record_spread_over_the_hours():
     np.testing.assert_allclose(normal_hourly_risk(features), [0.001, np.nan])
 
 
-def _scored(ice: bool) -> pd.DataFrame:
-    frame = pd.DataFrame({"segment_id": ["s1", "s2"], "valid_time": [datetime(2024, 2, 1, 22)] * 2,
-                          "risk": [0.01, 0.02], "tier": ["none", "blue"], "top_drivers": [None, "冻雨"],
-                          "top_drivers_en": [None, "freezing rain"]})
-    return frame.assign(ice_risk=[0.004, 0.015]) if ice else frame
+def _frame(ice: bool):
+    return board_frame(["s1", "s2"], [datetime(2024, 2, 1, 22)] * 2, [0.01, 0.02], ["none", "blue"],
+                       ice_risk=[0.004, 0.015] if ice else None, drivers=([None, "冻雨"], [None, "freezing rain"]))
 
 
 def test_risk_rows_carry_ice_risk_when_the_model_gives_it_else_null(tmp_path):
     con = connect(tmp_path / "w.duckdb")
-    _write_risk(con, "with-ice", _scored(ice=True))
-    _write_risk(con, "without", _scored(ice=False))
-    rows = con.execute("SELECT run_id, segment_id, ice_risk FROM risk ORDER BY run_id, segment_id").fetchall()
-    assert rows == [("with-ice", "s1", 0.004), ("with-ice", "s2", 0.015), ("without", "s1", None),
-                    ("without", "s2", None)]
+    store_risk(con, "with-ice", _frame(ice=True))
+    store_risk(con, "without", _frame(ice=False))
+    store_risk(con, "without", _frame(ice=False))  # written again: replaced, not doubled
+    rows = con.execute("SELECT run_id, segment_id, tier, top_drivers_en, ice_risk FROM risk ORDER BY run_id, segment_id"
+                       ).fetchall()
+    assert rows == [("with-ice", "s1", "none", None, 0.004), ("with-ice", "s2", "blue", "freezing rain", 0.015),
+                    ("without", "s1", "none", None, None), ("without", "s2", "blue", "freezing rain", None)]

@@ -27,7 +27,7 @@ if path is None:
     st.stop()
 run = ui.run_info(path)
 st.subheader(t("freshness_title", language))
-warnings = data_warnings(run, ui.now_utc(), language)
+warnings = data_warnings(run, ui.now_utc(), language, ui.settings().stale_forecast_hours)
 for warning in warnings:
     st.warning(warning, icon=":material/warning:")
 if not warnings:

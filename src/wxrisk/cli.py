@@ -11,11 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from wxrisk.config import Settings, WxriskError, load_settings
+from wxrisk.config import Settings, WxriskError, load_settings, options_help
 
+CONFIG_HELP = ("Settings file: `--config FILE`, else WXRISK_CONFIG, else wxrisk.toml beside the database "
+               "(TOML; sections and options below; environment variables win over the file).\n\n"
+               + "\n\n".join(escape(line) for line in options_help().splitlines()))
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Extreme-weather road risk: import, train, score, publish and show the board.")
+                  help="Extreme-weather road risk: import, train, score, publish and show the board.",
+                  epilog=CONFIG_HELP)
 import_app = typer.Typer(no_args_is_help=True, help="Import roads, incidents, weather grids or teams.")
 export_app = typer.Typer(no_args_is_help=True, help="Export the published board.")
 fetch_app = typer.Typer(no_args_is_help=True, help="Fetch live weather forecasts.")
@@ -23,8 +28,18 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(fetch_app, name="fetch")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DbOption = Annotated[str | None, typer.Option("--db", help="DuckDB file (default data/wxrisk.duckdb or WXRISK_DB).")]
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option("--config", help="settings file (TOML); see the list below")] = None,
+) -> None:
+    """Extreme-weather road risk: import, train, score, publish and show the board."""
+    if config is not None:
+        if not config.is_file():
+            raise WxriskError(f"{config}: no such config file")
+        os.environ["WXRISK_CONFIG"] = str(config.resolve())  # the flows and the board read it too
 
 
 def _settings(db: str | None) -> Settings:
@@ -42,18 +57,16 @@ def _connect(settings: Settings):
 
 
 def _time(value: str | None) -> datetime | None:
-    from wxrisk.pipeline import utc_naive
+    from wxrisk.vocab import utc_naive
 
     return utc_naive(value) if value else None
 
 
 def _flows():
-    """The Prefect flows of `flows/` (orchestration lives beside the package, not in it)."""
+    """The Prefect flows (`flows/`, installed as `wxrisk.flows`)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # a busy 2-core machine
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    from flows import pipeline as flows_pipeline
+    from wxrisk.flows import pipeline as flows_pipeline
 
     return flows_pipeline
 
@@ -93,7 +106,9 @@ def board(db: DbOption = None, port: int = 8501) -> None:
     env = {**os.environ, "WXRISK_DB": str(settings.db_path), "WXRISK_DATA": str(settings.data_dir),
            "WXRISK_BOARDS": str(settings.boards_dir), "WXRISK_MODELS": str(settings.models_dir)}
     _say(f"board at http://localhost:{port} (Ctrl-C to stop)")
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "streamlit_app.py"),
+    from wxrisk.boardview.bench import APP_PATH
+
+    command = [sys.executable, "-m", "streamlit", "run", str(APP_PATH),
                "--server.port", str(port), "--server.headless", "true",
                "--browser.gatherUsageStats", "false"]
     raise typer.Exit(subprocess.call(command, env=env))
@@ -232,6 +247,8 @@ def fetch_weather(
 def train(
     until: Annotated[str | None, typer.Option(help="use history before this time, ISO 8601")] = None,
     promote: Annotated[bool, typer.Option(help="promote if it beats the champion on the same held-out period")] = False,
+    dask: Annotated[bool, typer.Option(help="train through lightgbm.dask on scoring.dask_address / "
+                                            "WXRISK_DASK_ADDRESS, else on a local cluster")] = False,
     db: DbOption = None,
 ) -> None:
     """Train, calibrate and evaluate a model version; optionally promote it."""
@@ -239,7 +256,19 @@ def train(
 
     settings = _settings(db)
     with _connect(settings) as con:
-        train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
+        if not dask:
+            train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo)
+            return
+        from functools import partial
+
+        from wxrisk.distributed import dask_client, fit_booster_on_dask
+
+        with dask_client(settings.dask_address) as client:
+            train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo,
+                        fit=partial(fit_booster_on_dask, client))
+
+
+EXIT_INCOMPLETE = 3
 
 
 @app.command()
@@ -247,21 +276,30 @@ def score(
     start: Annotated[str, typer.Option(help="first hour, ISO 8601 (UTC unless an offset is given)")],
     hours: int = 72,
     model: Annotated[str, typer.Option(help="champion or a version")] = "champion",
-    dask: Annotated[bool, typer.Option(help="score tiles on Dask (WXRISK_DASK_ADDRESS, else a local cluster)")] = False,
-    tiles: Annotated[int, typer.Option(help="parallel scoring tiles with --dask")] = 4,
+    dask: Annotated[bool, typer.Option(help="score tiles on Dask (scoring.dask_address / WXRISK_DASK_ADDRESS, "
+                                            "else a local cluster)")] = False,
     db: DbOption = None,
 ) -> None:
-    """Score every segment hour by hour, build the board and publish it."""
+    """Score every segment hour by hour, build the board and publish it.
+
+    Exit status 3: the board is published but incomplete (hours without weather, named on stderr,
+    were not scored).
+    """
     from wxrisk.pipeline import score_run
 
     settings = _settings(db)
     if dask:
         flows = _flows()
-        flow = flows.score_flow.with_options(task_runner=flows.dask_task_runner())
-        typer.echo(flow(str(settings.db_path), _time(start), hours, model, tiles))
-        return
+        flow = flows.score_flow.with_options(task_runner=flows.dask_task_runner(settings.dask_address))
+        run_id = flow(str(settings.db_path), _time(start), hours, model, distributed=True)
+    else:
+        run_id = score_run(settings, start, hours, model, progress=_say).plan.run_id
+    typer.echo(run_id)
     with _connect(settings) as con:
-        typer.echo(score_run(con, settings, start, hours, model, progress=_say))
+        status, message = con.execute("SELECT status, message FROM runs WHERE run_id = ?", [run_id]).fetchall()[0]
+    if status != "complete":
+        typer.echo(f"wxrisk: board {run_id} published {message}", err=True)
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 @app.command()
@@ -286,21 +324,26 @@ def bench(
     hours: int = 72,
     out: Annotated[Path, typer.Option(help="results JSON")] = Path("bench/results.json"),
     workdir: Annotated[Path, typer.Option(help="scratch folder for the bench database")] = Path("data/bench"),
+    plain: Annotated[bool, typer.Option(help="then run the plain xarray/pandas/LightGBM pipeline of the same "
+                                             "shape (bench/plain_pipeline.py) in a process of its own")] = True,
     board_latency: Annotated[bool, typer.Option(help="also time the app on the current published board")] = True,
     db: DbOption = None,
 ) -> None:
-    """Time every stage of a national board with peak memory, and the app's answer; print, write JSON."""
+    """Time a national board through the run's very steps, with peak memory; print, write JSON.
+
+    Measure the whole process from outside with `/usr/bin/time -v wxrisk bench --no-plain`.
+    """
     import json
     from dataclasses import replace
 
     from wxrisk.bench import run_bench
     from wxrisk.store.publish import current_board_path_or_none
 
-    settings = replace(load_settings(), data_dir=workdir, db_path=workdir / "bench.duckdb",
-                       boards_dir=workdir / "boards", models_dir=workdir / "models")
-    report = run_bench(settings, segments, hours, out=out, progress=_say)
-    typer.echo(report.table())
     served = _settings(db)
+    settings = replace(served, data_dir=workdir, db_path=workdir / "bench.duckdb",
+                       boards_dir=workdir / "boards", models_dir=workdir / "models", board_rules=None, playbook=None)
+    report = run_bench(settings, segments, hours, out=out, plain=plain, progress=_say)
+    typer.echo(report.table())
     if board_latency and current_board_path_or_none(served.boards_dir) is not None:
         from wxrisk.boardview.bench import board_latency as measure
 
@@ -346,7 +389,7 @@ def export_board(
     settings = _settings(db)
     board_file = _board_file(settings, run)
     out = out or settings.data_dir / "exports" / f"board-{board_file.stem}.{format}"
-    typer.echo(run_export(board_file, format, out, lang=lang))
+    typer.echo(run_export(board_file, format, out, lang=lang, tz=settings.timezone))
 
 
 def main() -> None:

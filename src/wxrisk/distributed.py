@@ -1,12 +1,11 @@
-"""Spreading work over a Dask cluster: `WXRISK_DASK_ADDRESS` names a real one, else a local one.
+"""Spreading work over a Dask cluster: `scoring.dask_address` (or `WXRISK_DASK_ADDRESS`) names a real
+one, else a local one is started.
 
-Scoring tiles run through Prefect's Dask task runner (`flows.pipeline.dask_task_runner`);
-training on a large history runs through `lightgbm.dask` here.
+Scoring tiles run through Prefect's Dask task runner (`wxrisk.flows.pipeline.dask_task_runner`);
+`wxrisk train --dask` trains through `lightgbm.dask` here (`fit_booster_on_dask`).
 """
 
 from __future__ import annotations
-
-import os
 
 import lightgbm as lgb
 import numpy as np
@@ -14,10 +13,9 @@ import pandas as pd
 
 
 def dask_client(address: str | None = None, n_workers: int = 2):
-    """A client of the cluster at `address` / `WXRISK_DASK_ADDRESS`, or of a new local cluster."""
+    """A client of the cluster at `address` (settings.dask_address), or of a new local cluster."""
     from distributed import Client
 
-    address = address or os.environ.get("WXRISK_DASK_ADDRESS")
     if address:
         return Client(address)
     # A client that starts its own LocalCluster also shuts it down when closed.
@@ -47,3 +45,35 @@ def train_booster_on_dask(
 
 def predict_local(booster: lgb.Booster, frame: pd.DataFrame, feature_names: list[str]) -> np.ndarray:
     return booster.predict(frame[feature_names].to_numpy(dtype="float32"))
+
+
+EVALUATE_EVERY = 10  # boosting rounds between the validation checks that stand in for early stopping
+
+
+def fit_booster_on_dask(client, frames: dict[str, pd.DataFrame], specs, config, seed: int, progress) -> lgb.Booster:
+    """`wxrisk.model.train.fit_booster` on a Dask cluster: the training rows are partitioned over the
+    workers and trained with `lightgbm.dask`.
+
+    lightgbm.dask has no early stopping, so all `config.num_boost_round` rounds are grown and the
+    model is then cut at the round (a multiple of EVALUATE_EVERY) with the best validation average
+    precision, the metric `fit_booster` stops on.
+    """
+    from sklearn.metrics import average_precision_score
+
+    from wxrisk.model.dataset import downsample_negatives
+    from wxrisk.model.train import lightgbm_params
+
+    names = [s.name for s in specs]
+    params = lightgbm_params(specs, config, seed, len(frames["train"]))
+    params = {k: v for k, v in params.items() if k not in ("metric", "first_metric_only", "num_threads", "verbose")}
+    progress(f"training on the Dask cluster {client.scheduler.address} ({len(client.scheduler_info()['workers'])} "
+             f"workers), {config.num_boost_round} rounds")
+    booster = train_booster_on_dask(client, frames["train"].assign(label=frames["train"]["label"].astype(int)),
+                                    names, "label", params, config.num_boost_round, weight="weight")
+    valid = downsample_negatives(frames["valid"], config.negative_rate, seed)
+    x, y, w = valid[names].to_numpy(dtype="float32"), valid["label"].to_numpy(), valid["weight"].to_numpy()
+    rounds = list(range(EVALUATE_EVERY, booster.current_iteration() + 1, EVALUATE_EVERY)) or [booster.current_iteration()]
+    scores = [average_precision_score(y, booster.predict(x, num_iteration=r), sample_weight=w) for r in rounds]
+    best = rounds[int(np.argmax(scores))]
+    progress(f"best round {best} of {booster.current_iteration()} (validation average precision {max(scores):.4f})")
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))

@@ -1,15 +1,23 @@
-"""The pipeline's composite steps: score a board run, and the embedded demo end to end.
+"""A board run as a list of named steps; the CLI, the Prefect flow and the bench run the same ones.
 
-Each step here is plain Python; `flows/` wraps the same functions as Prefect tasks.
+    plan     choose the weather (forecast, else analysis) and the model, load the board rules once,
+             register the run as running                                       -> RunPlan (small)
+    score    a tile of segments at a time: features -> risk -> tiers and weather conditions -> risk
+             rows written; keeps only the columns the board reads              -> ScoredRun
+    board    stretches, measures and dispatch from the ScoredRun in memory      -> summary (small)
+    publish  the run complete (or incomplete, naming the hours without weather), then its snapshot
+
+`score_run` runs them in order (`STEPS`). Only `ScoredRun` is large (about 50 bytes a
+segment-hour); the feature table never leaves the tile that computed it.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -17,26 +25,33 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
+from wxrisk.features import FeatureWindow, WeatherSource, feature_window, resolved_weather, tile_features
+from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame, concat_board_frames
 from wxrisk.store.db import transaction
 from wxrisk.store.publish import publish_run
+from wxrisk.vocab import frame_registered, utc_naive, utc_now
 
 Progress = Callable[[str], None]
+HOURS_PER_YEAR = 8766.0
+SNAPSHOT_WEATHER_HOURS_BEFORE = 24  # weather shown before the board's first hour [h]
+RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
 
 
 def _quiet(_: str) -> None:
     """Progress sink that prints nothing."""
 
 
-def utc_naive(moment: datetime | str) -> datetime:
-    """A datetime or ISO 8601 string as a naive UTC datetime (naive input is taken as UTC)."""
-    if isinstance(moment, str):
-        try:
-            moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise WxriskError(f"{moment!r}: not an ISO 8601 time") from exc
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
+# --- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeatherChoice:
+    kind: str  # forecast | analysis
+    issued_at: datetime | None
+
+    @property
+    def source(self) -> WeatherSource:
+        return WeatherSource(self.kind, self.issued_at)
 
 
 def latest_forecast_issue(con: duckdb.DuckDBPyConnection, start: datetime) -> datetime | None:
@@ -46,12 +61,6 @@ def latest_forecast_issue(con: duckdb.DuckDBPyConnection, start: datetime) -> da
         "AND valid_time >= ?", [start, start],
     ).fetchone()
     return row[0] if row else None
-
-
-@dataclass(frozen=True)
-class WeatherChoice:
-    kind: str  # forecast | analysis
-    issued_at: datetime | None
 
 
 def choose_weather(con: duckdb.DuckDBPyConnection, start: datetime) -> WeatherChoice:
@@ -73,67 +82,16 @@ def run_id_for(start: datetime, hours: int, weather: WeatherChoice, model_versio
     return f"{start:%Y%m%dT%H%MZ}-{hours}h-{issued}-{model_version}"
 
 
-def _network_is_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT coalesce(bool_or(synthetic), FALSE) FROM segments").fetchone()[0])
-
-
-def _start_run(con, run_id: str, start: datetime, hours: int, weather: WeatherChoice, version: str) -> None:
-    with transaction(con):
-        for table in ("risk", "stretches", "stretch_measures", "dispatch", "runs"):
-            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-        con.execute(
-            "INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, weather_issued_at, "
-            "model_version, status, synthetic) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
-            [run_id, datetime.now(UTC).replace(tzinfo=None), start, hours, weather.kind, weather.issued_at,
-             version, _network_is_synthetic(con)],
-        )
-
-
-RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
-
-
-def _write_risk(con, run_id: str, scored: pd.DataFrame) -> None:
-    """The run's risk rows; `ice_risk` is NULL when the model gives none."""
-    rows = scored.assign(run_id=run_id)
-    if "ice_risk" not in rows:
-        rows["ice_risk"] = np.nan
-    rows = rows[RISK_COLUMNS]
-    with transaction(con):
-        con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
-        con.register("scored_rows", rows)
-        try:
-            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
-        finally:
-            con.unregister("scored_rows")
-
-
-def _finish_run(con, run_id: str, status: str, missing: list[str], message: str | None) -> None:
-    con.execute(
-        "UPDATE runs SET status = ?, missing_inputs = ?, message = ? WHERE run_id = ?",
-        [status, json.dumps(missing), message, run_id],
-    )
-
-
-def missing_inputs_of(features: pd.DataFrame, weather: WeatherChoice, start: datetime) -> list[str]:
-    """What the board should warn about: absent inputs and a stale forecast."""
-    missing = list(features.attrs.get("missing_inputs", []))
-    missing += [f"feature:{name}" for name in features.attrs.get("unavailable_features", [])]
-    if weather.kind == "analysis":
-        missing.append("forecast: none covers the window, analysis used")
-    elif weather.issued_at is not None and start - weather.issued_at > timedelta(hours=30):
-        missing.append(f"forecast: stale, issued {(start - weather.issued_at).total_seconds() / 3600:.0f} h before start")
-    return missing
-
-
 @dataclass(frozen=True)
 class RunPlan:
-    """One board run's inputs, fixed before any scoring."""
+    """One board run's inputs, fixed before any scoring (small: it travels between tasks)."""
 
     run_id: str
     start: datetime
     hours: int
     weather: WeatherChoice
     model_version: str
+    rules: dict = field(repr=False)
 
     @property
     def end(self) -> datetime:
@@ -141,28 +99,38 @@ class RunPlan:
 
 
 def plan_run(con, settings: Settings, start: datetime | str, hours: int = 72, model: str = "champion") -> RunPlan:
-    """Pick the weather and model for a board and register the run as running."""
+    """Pick the weather and model for a board, load its rules, and register the run as running."""
+    from wxrisk.board.tiers import load_rules
     from wxrisk.model.registry import load_model
 
+    if hours < 1:
+        raise WxriskError(f"--hours {hours}: a board covers at least one hour")
     start = utc_naive(start).replace(minute=0, second=0, microsecond=0)
     version = load_model(settings, model).version
     weather = choose_weather(con, start)
-    plan = RunPlan(run_id_for(start, hours, weather, version), start, hours, weather, version)
-    _start_run(con, plan.run_id, start, hours, weather, version)
+    plan = RunPlan(run_id_for(start, hours, weather, version), start, hours, weather, version,
+                   load_rules(settings.board_rules))
+    _start_run(con, plan)
     return plan
 
 
-def build_run_features(con, plan: RunPlan) -> pd.DataFrame:
-    """The feature table of every segment-hour of the run's window."""
-    from wxrisk.features import build_features
-
-    features = build_features(con, plan.start, plan.end, plan.weather.kind, plan.weather.issued_at)
-    if features.empty:
-        raise WxriskError(f"no segment has weather for {plan.start:%Y-%m-%dT%H:%MZ} + {plan.hours} h")
-    return features
+def _network_is_synthetic(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT coalesce(bool_or(synthetic), FALSE) FROM segments").fetchone()[0])
 
 
-HOURS_PER_YEAR = 8766.0
+def _start_run(con, plan: RunPlan) -> None:
+    with transaction(con):
+        for table in ("risk", "stretches", "stretch_measures", "dispatch", "runs"):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [plan.run_id])
+        con.execute(
+            "INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, weather_issued_at, "
+            "model_version, status, synthetic) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+            [plan.run_id, utc_now(), plan.start, plan.hours, plan.weather.kind, plan.weather.issued_at,
+             plan.model_version, _network_is_synthetic(con)],
+        )
+
+
+# --- score --------------------------------------------------------------------------------------
 
 
 def normal_hourly_risk(features: pd.DataFrame) -> np.ndarray:
@@ -172,37 +140,218 @@ def normal_hourly_risk(features: pd.DataFrame) -> np.ndarray:
     return features["hist_rate_per_year"].to_numpy(dtype="float64", na_value=np.nan) / HOURS_PER_YEAR
 
 
-def score_features(settings: Settings, plan: RunPlan, features: pd.DataFrame) -> pd.DataFrame:
-    """Calibrated risk, drivers in words and tier per segment-hour."""
-    from wxrisk.board.tiers import assign_tiers
-    from wxrisk.model.predict import predict_risk
+@dataclass(frozen=True)
+class TileScore:
+    """What scoring one tile of segments gives back: its board columns and what it lacked."""
+
+    frame: pd.DataFrame  # the ScoredRun layout, covered segment-hours only
+    uncovered: np.ndarray  # per hour of the run: segments lacking the core weather inputs then (gaps)
+    unavailable: tuple[str, ...]  # feature columns NaN on every row of the tile
+    missing_inputs: tuple[str, ...]  # weather variables the window has no value of
+    segments_without_weather: int  # the tile's segments without core weather at any hour
+    skipped_rules: tuple[str, ...]
+    segments_without_rows: int = 0  # segments of the network with no weather row in the window (all tiles)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall-clock seconds by part
+
+
+class Clock:
+    """Wall-clock seconds by named part, accumulated lap by lap."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
+
+    def add(self, seconds: dict[str, float]) -> None:
+        for name, value in seconds.items():
+            self.seconds[name] = self.seconds.get(name, 0.0) + value
+
+
+def run_window(con, settings: Settings, plan: RunPlan) -> FeatureWindow:
+    """The run's segments with weather, hours, incidents and weather source (read once per process)."""
+    return feature_window(con, settings, plan.start, plan.end, plan.weather.kind, plan.weather.issued_at)
+
+
+def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int) -> TileScore:
+    """Features of segments [first, stop) -> calibrated risk and drivers -> tiers and conditions.
+
+    Segment-hours without the core weather inputs are not scored. Drivers in words go to at most
+    the tile's share of `predict.MAX_DRIVER_ROWS`, the riskiest rows first.
+    """
+    from wxrisk.board.tiers import assign_tiers, condition_flags, icing_now
+    from wxrisk.model.predict import MAX_DRIVER_ROWS, predict_risk
+
+    clock = Clock()
+    table = tile_features(con, window, first, stop)
+    features = table.frame if table.covered.all() else table.frame[table.covered].reset_index(drop=True)
+    clock.lap("features")
+    share = MAX_DRIVER_ROWS * (stop - first) / max(len(window.segments), 1)
+    scored = predict_risk(model, features, max_driver_rows=int(np.ceil(share)))
+    scored["baseline_risk"] = normal_hourly_risk(features)
+    clock.lap("prediction")
+    icing = icing_now(features, plan.rules)
+    tiers = assign_tiers(scored, features, plan.rules, icing=icing)
+    conditions = condition_flags(features, plan.rules, icing=icing[0])
+    frame = board_frame(
+        features["segment_id"], features["valid_time"], scored["risk"], tiers.to_numpy(),
+        baseline_risk=scored["baseline_risk"], ice_risk=scored.get("ice_risk"),
+        drivers=(scored["top_drivers"], scored["top_drivers_en"]),
+        conditions={name: conditions[name].to_numpy() for name in CONDITION_COLUMNS})
+    covered = table.covered.reshape(stop - first, len(window.hours))
+    has_weather = covered.any(axis=1)  # a segment with no covered hour is outside the weather, not a gap
+    clock.lap("tiers")
+    return TileScore(frame, (~covered[has_weather]).sum(axis=0), table.unavailable, window.missing_inputs,
+                     int((~has_weather).sum()), tuple(tiers.attrs.get("skipped_rules", ())),
+                     window.segments_without_weather, clock.seconds)
+
+
+def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> Iterator[TileScore]:
+    """Every tile of the run scored in this process, one after another (lazily)."""
     from wxrisk.model.registry import load_model
 
-    scored = predict_risk(load_model(settings, plan.model_version), features)
-    scored["baseline_risk"] = normal_hourly_risk(features)
-    scored["tier"] = assign_tiers(scored, features).to_numpy()
-    return scored
+    window = run_window(con, settings, plan)
+    model = load_model(settings, plan.model_version)
+    tiles = window.tiles(settings.tile_segments)
+    progress(f"scoring {len(window.segments):,} segments x {plan.hours} h in {len(tiles)} tile(s)")
+    for first, stop in tiles:
+        yield score_tile(con, window, model, plan, first, stop)
 
 
-def split_tiles(features: pd.DataFrame, tiles: int) -> list[pd.DataFrame]:
-    """Cut the feature table into `tiles` parts by segment (each keeps its whole time series)."""
-    if tiles <= 1:
-        return [features]
-    codes = features["segment_id"].map(lambda s: zlib.crc32(str(s).encode()) % tiles).to_numpy()
-    parts = [features[codes == tile] for tile in range(tiles)]
-    for part in parts:
-        part.attrs = dict(features.attrs)
-    return [part for part in parts if len(part)]
+def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
+    """Write the run's risk rows, once, from its scored frame (`ice_risk` NULL when the model gives none)."""
+    rows = frame.assign(run_id=run_id)[RISK_COLUMNS]
+    with transaction(con):
+        con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
+        with frame_registered(con, "scored_rows", rows):
+            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
 
 
-def store_risk(con, plan: RunPlan, scored: pd.DataFrame) -> None:
-    _write_risk(con, plan.run_id, scored)
+@dataclass(frozen=True)
+class RunSummary:
+    """What a scored run lacked: what the board warns about, and whether it is complete (small)."""
+
+    rows: int
+    uncovered_hours: tuple[datetime, ...]
+    missing_inputs: tuple[str, ...]
+    seconds: dict[str, float] = field(default_factory=dict)  # wall-clock seconds by part of the score step
+
+    @property
+    def status(self) -> str:
+        return "incomplete" if self.uncovered_hours else "complete"
 
 
-def complete_run(con, settings: Settings, plan: RunPlan, features: pd.DataFrame) -> Path:
-    """Mark the run complete and publish it as the current board."""
-    _finish_run(con, plan.run_id, "complete", missing_inputs_of(features, plan.weather, plan.start), None)
-    return publish_run(con, settings, plan.run_id)
+def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore],
+               progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
+    """Keep each tile's board columns as it comes; then the whole run, its risk rows written once."""
+    frames, uncovered, unavailable, last = [], np.zeros(plan.hours, dtype=np.int64), None, None
+    without_weather = 0
+    clock = Clock()
+    for tile in tiles:
+        clock.add(tile.seconds)
+        frames.append(tile.frame)
+        uncovered += tile.uncovered
+        without_weather += tile.segments_without_weather
+        unavailable = set(tile.unavailable) if unavailable is None else unavailable & set(tile.unavailable)
+        last = tile
+        progress(f"scored {sum(len(f) for f in frames):,} segment-hours")
+    if last is None or not any(len(f) for f in frames):
+        raise WxriskError(f"weather: no segment has temperature and precipitation for {plan.start:%Y-%m-%dT%H:%MZ} "
+                          f"+ {plan.hours} h; import weather covering the window")
+    clock.lap("tiles")
+    scored = ScoredRun(plan.run_id, concat_board_frames(frames), plan.rules, last.skipped_rules)
+    del frames
+    clock.lap("board columns joined")
+    store_risk(con, plan.run_id, scored.frame)
+    clock.lap("risk rows written")
+    hours = tuple(plan.start + timedelta(hours=int(h)) for h in np.flatnonzero(uncovered))
+    warnings = [*last.missing_inputs, *(f"feature:{name}" for name in sorted(unavailable or ()))]
+    warnings += weather_warnings(settings, plan, last.segments_without_rows + without_weather, hours, uncovered)
+    clock.seconds.pop("tiles", None)
+    return scored, RunSummary(len(scored), hours, tuple(warnings), clock.seconds)
+
+
+def weather_warnings(settings: Settings, plan: RunPlan, segments_without_weather: int,
+                     uncovered_hours: tuple[datetime, ...], uncovered: np.ndarray) -> list[str]:
+    """What the board says about its weather: hindcast, staleness, segments and hours without it."""
+    found = []
+    if plan.weather.kind == "analysis":
+        found.append("forecast: none covers the window, analysis used")
+    else:
+        age_h = (plan.start - plan.weather.issued_at).total_seconds() / 3600
+        if age_h > settings.stale_forecast_hours:
+            found.append(f"forecast: stale, issued {age_h:.0f} h before start (more than "
+                         f"{settings.stale_forecast_hours:g} h)")
+    if segments_without_weather:
+        found.append(f"weather: {segments_without_weather} segment(s) have none in the window and are not scored")
+    if uncovered_hours:
+        found.append(f"weather: {len(uncovered_hours)} of {plan.hours} hours lack temperature or precipitation "
+                     f"on {int(uncovered.max())} segment(s) at most, not scored: {hour_ranges(uncovered_hours)}")
+    return found
+
+
+def hour_ranges(hours: Iterable[datetime]) -> str:
+    """Hours as runs of consecutive hours: `2024-02-04T09Z–2024-02-04T20Z, 2024-02-05T01Z`."""
+    runs: list[list[datetime]] = []
+    for hour in sorted(hours):
+        if runs and hour - runs[-1][-1] == timedelta(hours=1):
+            runs[-1].append(hour)
+        else:
+            runs.append([hour])
+    return ", ".join(f"{r[0]:%Y-%m-%dT%HZ}" + (f"–{r[-1]:%Y-%m-%dT%HZ}" if len(r) > 1 else "") for r in runs)
+
+
+def score_segments(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
+    """The score step in this process: every tile scored, its risk rows written, board columns kept."""
+    return keep_tiles(con, settings, plan, score_tiles(con, settings, plan, progress), progress)
+
+
+# --- board and publish --------------------------------------------------------------------------
+
+
+def build_run_board(con, settings: Settings, scored: ScoredRun) -> dict:
+    """Stretches, measures and dispatch of the run from its scored segment-hours in memory."""
+    from wxrisk.board.build import build_board
+
+    return build_board(con, settings, scored.run_id, scored)
+
+
+def board_weather(con, plan: RunPlan) -> pd.DataFrame:
+    """The resolved weather the features used, for the segments of the run's stretches: what the
+    published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour)."""
+    ids = set()
+    for (members,) in con.execute("SELECT segment_ids FROM stretches WHERE run_id = ?", [plan.run_id]).fetchall():
+        ids.update(json.loads(members or "[]"))
+    first = plan.start - timedelta(hours=SNAPSHOT_WEATHER_HOURS_BEFORE)
+    return resolved_weather(con, plan.weather.source, sorted(ids), first, plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+
+
+def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
+    """Mark the run complete (or incomplete) and publish it, with its weather, as the current board."""
+    message = None
+    if summary.status == "incomplete":
+        message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, not scored: "
+                   f"{hour_ranges(summary.uncovered_hours)}")
+    _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
+    return publish_run(con, settings, plan.run_id, weather=board_weather(con, plan), feature_labels=feature_labels())
+
+
+def feature_labels() -> pd.DataFrame:
+    """`name, label_zh, label_en` of every feature, for the board's words about missing inputs."""
+    from wxrisk.features import FEATURE_SPECS
+
+    return pd.DataFrame([(s.name, s.label_zh, s.label_en) for s in FEATURE_SPECS],
+                        columns=["name", "label_zh", "label_en"])
+
+
+def _finish_run(con, run_id: str, status: str, missing: list[str], message: str | None) -> None:
+    con.execute(
+        "UPDATE runs SET status = ?, missing_inputs = ?, message = ? WHERE run_id = ?",
+        [status, json.dumps(missing), message, run_id],
+    )
 
 
 def fail_run(con, plan: RunPlan, exc: BaseException) -> None:
@@ -210,32 +359,131 @@ def fail_run(con, plan: RunPlan, exc: BaseException) -> None:
     _finish_run(con, plan.run_id, "failed", [], (str(exc).splitlines() or [type(exc).__name__])[0])
 
 
-def score_run(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    start: datetime | str,
-    hours: int = 72,
-    model: str = "champion",
-    progress: Progress = _quiet,
-) -> str:
+# --- the steps, in order ------------------------------------------------------------------------
+
+TileRunner = Callable[[Settings, RunPlan, list[tuple[int, int]]], Iterable[TileScore]]
+
+
+@dataclass
+class RunState:
+    """What the steps of one run hand on: small values, and the scored run of this process.
+
+    Each step opens its own short connection to `settings.db_path`, so a step can run as a Prefect
+    task (and retry alone), and no connection is held while other processes read the database.
+    `tile_runner` scores tiles elsewhere (a Dask cluster); by default they are scored here.
+    """
+
+    settings: Settings
+    start: datetime | str
+    hours: int = 72
+    model: str = "champion"
+    progress: Progress = _quiet
+    tile_runner: TileRunner | None = None
+    plan: RunPlan | None = None
+    scored: ScoredRun | None = None
+    summary: RunSummary | None = None
+    board: dict | None = None
+    published: Path | None = None
+
+
+def connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    from wxrisk.store import connect
+
+    return connect(settings.db_path)
+
+
+def _plan(state: RunState) -> None:
+    with connection(state.settings) as con:
+        state.plan = plan_run(con, state.settings, state.start, state.hours, state.model)
+    issued = state.plan.weather.issued_at
+    state.progress(f"plan: {state.plan.weather.kind} weather" + (f" issued {issued:%Y-%m-%d %H:%MZ}" if issued else "")
+                   + f", model {state.plan.model_version}")
+
+
+def _score(state: RunState) -> None:
+    settings, plan = state.settings, state.plan
+    if state.tile_runner is None:
+        with connection(settings) as con:
+            state.scored, state.summary = score_segments(con, settings, plan, state.progress)
+        return
+    with connection(settings) as con:
+        ranges = run_window(con, settings, plan).tiles(settings.tile_segments)
+    tiles = list(state.tile_runner(settings, plan, ranges))  # no connection open: workers read the file
+    with connection(settings) as con:
+        state.scored, state.summary = keep_tiles(con, settings, plan, tiles, state.progress)
+
+
+def _board(state: RunState) -> None:
+    with connection(state.settings) as con:
+        state.board = build_run_board(con, state.settings, state.scored)
+    state.progress(f"board: {state.board.get('stretches', 0)} stretches")
+
+
+def _publish(state: RunState) -> None:
+    with connection(state.settings) as con:
+        state.published = publish_scored_run(con, state.settings, state.plan, state.summary)
+    state.scored = None  # the board is written: free the scored columns
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[RunState], None]
+
+
+STEPS: tuple[Step, ...] = (Step("plan", _plan), Step("score", _score), Step("board", _board),
+                           Step("publish", _publish))
+STEPS_BY_NAME = {step.name: step for step in STEPS}
+
+
+def record_failure(state: RunState, exc: BaseException) -> None:
+    """Mark a planned run failed; the last published board stays current."""
+    if state.plan is not None and state.published is None:
+        with connection(state.settings) as con:
+            fail_run(con, state.plan, exc)
+
+
+def run_steps(state: RunState, around: Callable[[str], object] | None = None) -> RunState:
+    """Run `STEPS` in order; `around(name)` (a context manager, e.g. the bench's timer) wraps each."""
+    from contextlib import nullcontext
+
+    try:
+        for step in STEPS:
+            with around(step.name) if around else nullcontext():
+                step.run(state)
+    except Exception as exc:
+        record_failure(state, exc)
+        raise
+    return state
+
+
+def score_run(settings: Settings, start: datetime | str, hours: int = 72, model: str = "champion",
+              progress: Progress = _quiet) -> RunState:
     """Score every segment for `hours` hours from `start` [UTC], build the board, publish it.
 
-    The previous board stays current unless this run completes.
+    Returns the run's state (`plan.run_id`; `summary.status` is complete, or incomplete when some
+    hours lacked weather and were not scored). The previous board stays current if the run fails.
     """
-    from wxrisk.board.build import build_board
+    state = run_steps(RunState(settings, start, hours, model, progress))
+    progress(f"published board {state.plan.run_id} ({state.summary.status})")
+    return state
 
-    plan = plan_run(con, settings, start, hours, model)
-    try:
-        issued = plan.weather.issued_at
-        progress(f"features: {plan.weather.kind} weather" + (f" issued {issued:%Y-%m-%d %H:%MZ}" if issued else ""))
-        features = build_run_features(con, plan)
-        progress(f"scoring {len(features):,} segment-hours with model {plan.model_version}")
-        store_risk(con, plan, score_features(settings, plan, features))
-        progress("board: stretches, measures, dispatch")
-        build_board(con, settings, plan.run_id, features)
-    except Exception as exc:
-        fail_run(con, plan, exc)
-        raise
-    complete_run(con, settings, plan, features)
-    progress(f"published board {plan.run_id}")
-    return plan.run_id
+
+# --- tiles scored in another process (a Dask worker) --------------------------------------------
+
+_context_cache: dict[tuple, tuple] = {}
+
+
+def score_tile_alone(settings: Settings, plan: RunPlan, first: int, stop: int) -> TileScore:
+    """One tile scored in a process of its own: reads the database read-only, keeps the run's
+    window and model for the next tile of the same run."""
+    from wxrisk.model.registry import load_model
+    from wxrisk.store import connect
+
+    key = (str(settings.db_path), plan.run_id)
+    with connect(settings.db_path, read_only=True) as con:
+        if key not in _context_cache:
+            _context_cache.clear()
+            _context_cache[key] = (run_window(con, settings, plan), load_model(settings, plan.model_version))
+        window, model = _context_cache[key]
+        return score_tile(con, window, model, plan, first, stop)

@@ -15,6 +15,7 @@ import pytest
 
 from wxrisk.boardview.access import PASSWORD_ENV
 from wxrisk.config import Settings
+from wxrisk.features import WeatherSource, resolved_weather
 from wxrisk.store import connect
 from wxrisk.store.publish import publish_run
 
@@ -109,7 +110,9 @@ def write_working_db(db_path: Path, synthetic: bool = True) -> None:
     _board_tables(con, roads)
     _incidents_and_imports(con)
     publish_settings = Settings(db_path=db_path, data_dir=db_path.parent / "data", boards_dir=db_path.parent / "boards")
-    publish_run(con, publish_settings, RUN_ID)
+    weather = resolved_weather(con, WeatherSource("forecast", ISSUED_UTC), [r["segment_id"] for r in roads],
+                               START_UTC - timedelta(hours=24), HOURS + 24)  # as the pipeline publishes it
+    publish_run(con, publish_settings, RUN_ID, weather=weather)
     con.close()
 
 

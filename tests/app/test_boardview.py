@@ -155,10 +155,14 @@ def test_a_replay_is_judged_at_its_start_and_a_real_run_by_the_wall_clock():
 
 
 def test_missing_model_inputs_are_named_in_words():
-    # words of features.catalog: grade_pct is 纵坡 / grade
-    warning = data_warnings(_run(missing_inputs=["feature:grade_pct", "vis_m"]), datetime(2026, 2, 10, 20), "en")
+    # the feature words published with the board: grade_pct is 纵坡 / grade
+    labels = {"grade_pct": ("纵坡", "grade")}
+    run = _run(missing_inputs=["feature:grade_pct", "vis_m"], feature_labels=labels)
+    warning = data_warnings(run, datetime(2026, 2, 10, 20), "en")
     assert warning == ["Inputs missing, their factors were left out: grade (grade_pct), vis_m"]
-    assert "纵坡 (grade_pct)" in data_warnings(_run(missing_inputs=["feature:grade_pct"]), datetime(2026, 2, 10, 20))[0]
+    assert "纵坡 (grade_pct)" in data_warnings(_run(missing_inputs=["feature:grade_pct"], feature_labels=labels),
+                                              datetime(2026, 2, 10, 20))[0]
+    assert "feature:grade_pct" in data_warnings(_run(missing_inputs=["feature:grade_pct"]), datetime(2026, 2, 10, 20))[0]
 
 
 def test_replay_text_names_the_run_start_in_local_time():

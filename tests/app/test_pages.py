@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from wxrisk.boardview import actions
 from wxrisk.boardview.access import PASSWORD_ENV
+from wxrisk.boardview.bench import APP_PATH
 
-APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
+APP = str(APP_PATH)
 PAGES = ["app_pages/board.py", "app_pages/stretch.py", "app_pages/dispatch.py",
          "app_pages/verification.py", "app_pages/model_data.py"]
 

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.board.tiers import assign_tiers, load_rules
+from wxrisk.board.tiers import assign_tiers, condition_flags, load_rules
+from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame
 from wxrisk.store import connect
 
 START = datetime(2024, 2, 1, 16)  # 2 February 2024 00:00 Beijing time, in UTC
@@ -110,7 +111,17 @@ def make_world(tmp_path) -> dict:
     teams_path.write_text(TEAMS_CSV, encoding="utf-8")
     load_teams(con, teams_path)
     return {"con": con, "run_id": run_id, "features": features, "risk": risk, "segments": segments,
-            "tmp_path": tmp_path}
+            "tmp_path": tmp_path, "scored": scored_run(run_id, risk, features)}
+
+
+def scored_run(run_id: str, risk: pd.DataFrame, features: pd.DataFrame) -> ScoredRun:
+    """The run as the scoring step hands it to the board: rows aligned with the features."""
+    rules = load_rules()
+    flags = condition_flags(features, rules)
+    frame = board_frame(risk["segment_id"], risk["valid_time"], risk["risk"], risk["tier"],
+                        drivers=(risk["top_drivers"], risk["top_drivers_en"]),
+                        conditions={name: flags[name].to_numpy() for name in CONDITION_COLUMNS})
+    return ScoredRun(run_id, frame, rules)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from wxrisk.config import Settings
 def test_board_of_the_world_run(world):
     con, run_id = world["con"], world["run_id"]
     settings = Settings(db_path=world["tmp_path"] / "board.duckdb")
-    summary = build_board(con, settings, run_id, world["features"])
+    summary = build_board(con, settings, run_id, world["scored"])
     stretches = con.execute("SELECT * FROM stretches WHERE run_id = ? ORDER BY road_ref", [run_id]).df()
     assert stretches["road_ref"].tolist() == ["G4", "G70"]
     g4 = stretches.iloc[0]
@@ -32,9 +32,9 @@ def test_board_of_the_world_run(world):
 def test_rebuilding_replaces_the_run_rows(world):
     con, run_id = world["con"], world["run_id"]
     settings = Settings(db_path=world["tmp_path"] / "board.duckdb")
-    build_board(con, settings, run_id, world["features"])
+    build_board(con, settings, run_id, world["scored"])
     counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("stretches", "stretch_measures", "dispatch")]
-    build_board(con, settings, run_id, world["features"])
+    build_board(con, settings, run_id, world["scored"])
     again = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("stretches", "stretch_measures", "dispatch")]
     assert again == counts and min(counts) > 0
 
@@ -42,6 +42,6 @@ def test_rebuilding_replaces_the_run_rows(world):
 def test_without_teams_every_stretch_is_reported_unreachable(world):
     con, run_id = world["con"], world["run_id"]
     con.execute("DELETE FROM teams")
-    summary = build_board(con, Settings(), run_id, world["features"])
+    summary = build_board(con, Settings(), run_id, world["scored"])
     statuses = con.execute("SELECT status FROM dispatch WHERE run_id = ?", [run_id]).fetchall()
     assert statuses == [("unreachable",)] * summary["stretches"] and summary["stretches"] == 2

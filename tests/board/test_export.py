@@ -17,7 +17,9 @@ from wxrisk.board.stretches import k_stake
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store.publish import open_board, publish_run
 
-from .conftest import make_world
+from .conftest import make_world, scored_run
+
+TZ = "Asia/Shanghai"  # the board's local time
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def world(tmp_path_factory):
 def snapshot(world):
     """The world's board, built and published as the app and exports read it."""
     settings = Settings(db_path=world["tmp_path"] / "board.duckdb", boards_dir=world["tmp_path"] / "boards")
-    build_board(world["con"], settings, world["run_id"], world["features"])
+    build_board(world["con"], settings, world["run_id"], world["scored"])
     return publish_run(world["con"], settings, world["run_id"])
 
 
@@ -51,7 +53,7 @@ def pdf_text(pdf) -> str:
 
 
 def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
-    pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf")
+    pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf", tz=TZ)
     pages = page_images(pdf, tmp_path)
     assert len(pages) >= 2  # 湖北 (G4) and 湖南 (G70)
     for page in pages:
@@ -69,19 +71,19 @@ def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
 
 
 def test_pdf_in_english(snapshot, tmp_path):
-    pdf = export_board(snapshot, "pdf", tmp_path / "briefing-en.pdf", lang="en")
+    pdf = export_board(snapshot, "pdf", tmp_path / "briefing-en.pdf", lang="en", tz=TZ)
     text = pdf_text(pdf)
     assert "police car leading" in text and "SYNTHETIC DEMO DATA" in text
 
 
 def test_csv_and_excel_list_stretches_with_measures(snapshot, tmp_path):
-    csv = pd.read_csv(export_board(snapshot, "csv", tmp_path / "board.csv"), encoding="utf-8-sig")
+    csv = pd.read_csv(export_board(snapshot, "csv", tmp_path / "board.csv", tz=TZ), encoding="utf-8-sig")
     assert csv["线路"].tolist() == ["G4", "G70"]
     assert csv["等级"].tolist() == ["红色", "红色"]
     assert csv["措施"].str.contains("警车带道").all()
     assert (csv["数据性质"] == SYNTHETIC_MARK).all()
     assert csv["开始"].str.endswith("+08:00").all()
-    book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx"))
+    book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx", tz=TZ))
     assert book.sheetnames == ["研判批次", "风险路段", "管控措施", "警力派勤", "警力驻点"]
     assert book["研判批次"]["A2"].value == SYNTHETIC_MARK
     assert book["风险路段"].max_row == 3  # header and two stretches
@@ -103,19 +105,21 @@ def test_risk_export_follows_the_contract(snapshot, world, tmp_path):
 
 def test_unknown_format_is_refused(snapshot, tmp_path):
     with pytest.raises(WxriskError, match="use csv, xlsx or pdf"):
-        export_board(snapshot, "docx", tmp_path / "x.docx")
+        export_board(snapshot, "docx", tmp_path / "x.docx", tz=TZ)
 
 
 def test_a_quiet_board_still_exports(tmp_path):
     quiet = make_world(tmp_path)
     quiet["con"].execute("UPDATE risk SET tier = 'none', risk = 0.001")
+    calm = quiet["risk"].assign(tier="none", risk=0.001)
     settings = Settings(db_path=tmp_path / "board.duckdb", boards_dir=tmp_path / "boards")
-    assert build_board(quiet["con"], settings, quiet["run_id"], None)["stretches"] == 0
+    scored = scored_run(quiet["run_id"], calm, quiet["features"].assign(fzra_mm_1h=0.0, road_temp_c=5.0))
+    assert build_board(quiet["con"], settings, quiet["run_id"], scored)["stretches"] == 0
     path = publish_run(quiet["con"], settings, quiet["run_id"])
     quiet["con"].close()
-    csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv"), encoding="utf-8-sig")
+    csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv", tz=TZ), encoding="utf-8-sig")
     assert csv.empty and "线路" in csv.columns
-    pages = page_images(export_board(path, "pdf", tmp_path / "quiet.pdf"), tmp_path)
+    pages = page_images(export_board(path, "pdf", tmp_path / "quiet.pdf", tz=TZ), tmp_path)
     assert len(pages) == 1 and (pages[0].min(axis=2) < 200).mean() > 0.005
     text = pdf_text(tmp_path / "quiet.pdf")
     assert "无风险路段" in text

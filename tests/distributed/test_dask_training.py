@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,3 +37,15 @@ def test_dask_training_learns_and_respects_monotone_constraints():
     assert roc_auc_score(test["incident"], predict_local(booster, test, features)) > 0.75
     probe = pd.DataFrame({"fzra_mm": np.linspace(0, 8, 50), "road_temp_c": 0.0, "noise": 0.0})
     assert np.all(np.diff(predict_local(booster, probe, features)) >= -1e-12), "more freezing rain never lowers risk"
+
+
+def test_wxrisk_train_dask_trains_and_registers_a_model_through_lightgbm_dask(world_copy):
+    env, _ = world_copy
+    before = {p.name for p in Path(env["WXRISK_MODELS"]).iterdir() if p.is_dir()}
+    result = subprocess.run([sys.executable, "-m", "wxrisk.cli", "train", "--dask"], capture_output=True, text=True,
+                            env={**os.environ, **env, "WXRISK_DASK_ADDRESS": ""}, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "training on the Dask cluster" in result.stdout and "best round" in result.stdout
+    [trained] = [p for p in Path(env["WXRISK_MODELS"]).iterdir() if p.is_dir() and p.name not in before]
+    meta = json.loads((trained / "meta.json").read_text(encoding="utf-8"))
+    assert meta["metrics"]["model"]["pr_auc"] > meta["metrics"]["historical_average"]["pr_auc"] * 0.5

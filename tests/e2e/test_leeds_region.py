@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from wxrisk.boardview.bench import APP_PATH
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "own-region.md"
-APP = str(REPO / "app" / "streamlit_app.py")
+APP = str(APP_PATH)
 R = "tests/data/real"  # as the page types it, from the repository
 ROADS = f"{R}/leeds-roads.geojson"
 COLLISIONS = f"{R}/leeds_stats19_collisions_2019_2023_columns.csv"

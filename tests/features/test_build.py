@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.config import WxriskError
+from wxrisk.config import Settings, WxriskError
 from wxrisk.features import FEATURE_NAMES, FEATURE_SPECS, SPECS_BY_NAME, build_features, iter_features
 from wxrisk.features.bench import feature_throughput
 from wxrisk.features.build import LOOKBACK_HOURS
 from wxrisk.store import connect
 
 START = dt.datetime(2024, 2, 5)  # UTC, inside the 2024 travel rush
+SETTINGS = Settings()  # Beijing time
 WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms", "vis_m")
 
 
@@ -68,7 +69,8 @@ def test_rows_columns_and_accumulations(con):
     add_segment(con, "C")  # no weather rows: not in the table
     _full_weather(con, "A", ptype=3)
     _full_weather(con, "B", ptype=5)
-    frame = build_features(con, START, START + 24 * H)
+    table = build_features(con, SETTINGS, START, START + 24 * H)
+    frame = table.frame
 
     assert list(frame.columns) == ["segment_id", "valid_time", *FEATURE_NAMES]
     assert len(frame) == 2 * 24
@@ -85,7 +87,7 @@ def test_rows_columns_and_accumulations(con):
     assert (a["black_ice"] == 1.0).all()
     assert (a["travel_rush_day"] == -5.0).iloc[:16].all()  # 2024-02-05 Beijing time, 5 days before 春节
     assert a["hour_local"].iloc[0] == 7.0  # the row ending 08:00 Beijing time describes 07:00-08:00
-    assert frame.attrs["missing_inputs"] == ["skt_c", "snowfall_mm"]
+    assert table.missing_inputs == ("skt_c", "snowfall_mm")
 
 
 def test_road_temperature_colder_on_the_bridge_at_night(con):
@@ -93,7 +95,7 @@ def test_road_temperature_colder_on_the_bridge_at_night(con):
     add_segment(con, "B")
     add_weather(con, "A", READ_START, LOOKBACK_HOURS + 24, t2m_c=1.0)
     add_weather(con, "B", READ_START, LOOKBACK_HOURS + 24, t2m_c=1.0)
-    frame = build_features(con, START, START + 24 * H)
+    frame = build_features(con, SETTINGS, START, START + 24 * H).frame
     night = frame[(frame["valid_time"] == START + 14 * H)]  # 22:00 Beijing time
     assert night["dark"].tolist() == [1.0, 1.0]
     road = night.set_index(night["segment_id"].astype(str))["road_temp_c"]
@@ -104,10 +106,10 @@ def test_temperature_only_grid_degrades_to_missing_values(con):
     # like the ERA5 file: 2 m temperature only
     add_segment(con, "A")
     add_weather(con, "A", READ_START, LOOKBACK_HOURS + 12, t2m_c=lambda i: -2.0 + 0.1 * i)
-    frame = build_features(con, START, START + 12 * H)
-    assert frame.attrs["missing_inputs"] == ["d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms",
-                                             "vis_m"]
-    unavailable = set(frame.attrs["unavailable_features"])
+    table = build_features(con, SETTINGS, START, START + 12 * H)
+    frame = table.frame
+    assert table.missing_inputs == ("d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms", "vis_m")
+    unavailable = set(table.unavailable)
     assert {"precip_mm_24h", "snow_mm_1h", "fzra_mm_3h", "rh_pct", "vis_m", "phase_code"} <= unavailable
     assert not unavailable & {"t2m_c", "road_temp_c", "traffic_vph", "solar_elev_deg", "hours_below_zero_h"}
     assert frame["road_temp_c"].notna().all()
@@ -116,7 +118,7 @@ def test_temperature_only_grid_degrades_to_missing_values(con):
 def test_hours_without_weather_are_rows_of_missing_values(con):
     add_segment(con, "A")
     add_weather(con, "A", READ_START, LOOKBACK_HOURS + 6, t2m_c=0.0, precip_mm=0.0)
-    frame = build_features(con, START, START + 10 * H)
+    frame = build_features(con, SETTINGS, START, START + 10 * H).frame
     assert len(frame) == 10
     assert frame["t2m_c"].iloc[:6].notna().all() and frame["t2m_c"].iloc[6:].isna().all()
     assert frame["traffic_vph"].notna().all()
@@ -128,11 +130,11 @@ def test_forecast_rows_with_analysis_before_the_issue_time(con):
     add_weather(con, "A", START - 6 * H, 30, kind="forecast", issued_at=START - 6 * H, t2m_c=99.0, precip_mm=9.0)
     add_weather(con, "A", START, 24, kind="forecast", issued_at=START,
                 skip={5}, t2m_c=-5.0, precip_mm=2.0)
-    frame = build_features(con, START, START + 24 * H, weather_kind="forecast", issued_at=START)
+    frame = build_features(con, SETTINGS, START, START + 24 * H, weather_kind="forecast", issued_at=START).frame
     assert frame["t2m_c"].iloc[0] == -5.0
     assert np.isnan(frame["t2m_c"].iloc[5])  # no analysis after the issue time fills the forecast's gap
     assert frame["precip_mm_24h"].iloc[0] == pytest.approx(23 * 1.0 + 2.0)
-    latest = build_features(con, START, START + 2 * H, weather_kind="forecast")  # latest issue by default
+    latest = build_features(con, SETTINGS, START, START + 2 * H, weather_kind="forecast").frame  # latest issue
     assert latest["t2m_c"].iloc[0] == -5.0
 
 
@@ -142,7 +144,7 @@ def test_overlapping_analysis_imports_take_the_newest(con):
     con.execute("UPDATE weather_hourly SET import_id = 1")
     add_weather(con, "A", START, 3, t2m_c=-5.0)
     con.execute("UPDATE weather_hourly SET import_id = 2 WHERE import_id IS NULL")
-    frame = build_features(con, START, START + 3 * H)
+    frame = build_features(con, SETTINGS, START, START + 3 * H).frame
     assert frame["t2m_c"].tolist() == [-5.0, -5.0, -5.0]
 
 
@@ -153,7 +155,7 @@ def test_files_with_different_variables_for_the_same_hours_combine(con):
     con.execute("UPDATE weather_hourly SET import_id = 1")
     add_weather(con, "A", READ_START, LOOKBACK_HOURS + 3, precip_mm=2.0)
     con.execute("UPDATE weather_hourly SET import_id = 2 WHERE import_id IS NULL")
-    frame = build_features(con, START, START + 3 * H)
+    frame = build_features(con, SETTINGS, START, START + 3 * H).frame
     assert frame["t2m_c"].tolist() == [-3.0, -3.0, -3.0]
     assert frame["precip_mm_1h"].tolist() == [2.0, 2.0, 2.0]
 
@@ -168,12 +170,12 @@ def test_history_has_no_leakage(con):
     add_incident(con, "old1", "A", START - 30 * 24 * H)
     add_incident(con, "old2", "A", START - 2 * H)
     add_incident(con, "in1", "B", START + 3 * H + dt.timedelta(minutes=10))
-    before = build_features(con, START, START + 24 * H)
+    before = build_features(con, SETTINGS, START, START + 24 * H).frame
     h = START + 10 * H
     add_incident(con, "at_hour_start", "A", h - H)
     add_incident(con, "within_hour", "B", h - dt.timedelta(minutes=1))
     add_incident(con, "after", "B", h + dt.timedelta(hours=2, minutes=30))
-    after = build_features(con, START, START + 24 * H)
+    after = build_features(con, SETTINGS, START, START + 24 * H).frame
     cols = ["hist_rate_per_year", "road_hist_rate_per_year"]
     upto_h = before["valid_time"] <= h
     np.testing.assert_array_equal(before.loc[upto_h, cols].to_numpy(), after.loc[upto_h, cols].to_numpy())
@@ -191,8 +193,8 @@ def test_windows_of_iter_features_equal_one_call(con):
     add_incident(con, "i1", "A", START - 40 * H)
     add_incident(con, "i2", "C", START + 2 * H)
     add_incident(con, "i3", "B", START + 9 * H)
-    whole = build_features(con, START, START + 24 * H)
-    pieces = pd.concat(list(iter_features(con, START, START + 24 * H, chunk_hours=7)))
+    whole = build_features(con, SETTINGS, START, START + 24 * H).frame
+    pieces = pd.concat([t.frame for t in iter_features(con, SETTINGS, START, START + 24 * H, chunk_hours=7)])
     pieces = pieces.sort_values(["segment_id", "valid_time"]).reset_index(drop=True)
     for name in FEATURE_NAMES:
         np.testing.assert_array_equal(pieces[name].to_numpy(), whole[name].to_numpy(), err_msg=name)
@@ -201,16 +203,16 @@ def test_windows_of_iter_features_equal_one_call(con):
 def test_bad_requests_raise_one_line_errors(con):
     add_segment(con, "A")
     with pytest.raises(WxriskError, match="no analysis rows"):
-        build_features(con, START, START + H)
+        build_features(con, SETTINGS, START, START + H)
     add_weather(con, "A", START, 2, t2m_c=0.0)
     with pytest.raises(WxriskError, match="weather_kind"):
-        build_features(con, START, START + H, weather_kind="nowcast")
+        build_features(con, SETTINGS, START, START + H, weather_kind="nowcast")
     with pytest.raises(WxriskError, match="no forecast issued"):
-        build_features(con, START, START + H, weather_kind="forecast")
+        build_features(con, SETTINGS, START, START + H, weather_kind="forecast")
     with pytest.raises(WxriskError, match="not after start"):
-        build_features(con, START, START)
+        build_features(con, SETTINGS, START, START)
     with pytest.raises(WxriskError, match="whole hour"):
-        build_features(con, START + dt.timedelta(minutes=30), START + 2 * H)
+        build_features(con, SETTINGS, START + dt.timedelta(minutes=30), START + 2 * H)
 
 
 def test_feature_specs_are_usable_for_constraints_and_words():

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from flows.deployments import deployments  # noqa: E402
+from wxrisk.flows.deployments import deployments
 
 
 def test_daily_board_at_five_local_and_weekly_retrain():

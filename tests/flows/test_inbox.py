@@ -3,18 +3,15 @@ in the right place, each file is a task run named after it, and the board is ref
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from flows.deployments import deployments  # noqa: E402
-from wxrisk.inbox import stable_files  # noqa: E402
-from wxrisk.store import connect  # noqa: E402
-from wxrisk.store.publish import current_board_path_or_none  # noqa: E402
+from wxrisk.flows.deployments import deployments
+from wxrisk.inbox import stable_files
+from wxrisk.store import connect
+from wxrisk.store.publish import current_board_path_or_none
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 HEADER = "incident_id,occurred_at,lat,lon,road_ref,severity,surface,weather,vehicles,casualties,synthetic\n"
@@ -74,7 +71,7 @@ def latest_inbox_artifact() -> list[dict]:
 def test_good_bad_and_half_written_files_reach_the_right_place(world_copy, tmp_path, monkeypatch):
     from prefect.testing.utilities import prefect_test_harness
 
-    from flows.inbox import inbox_flow
+    from wxrisk.flows.inbox import inbox_flow
 
     env, start = world_copy
     for key, value in env.items():

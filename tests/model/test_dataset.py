@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.config import WxriskError
+from wxrisk.config import Settings, WxriskError
 from wxrisk.model.dataset import (
     downsample_negatives,
     label_frame,
@@ -74,7 +74,7 @@ def test_downsampling_keeps_every_positive_and_restores_the_rate_by_weight():
 def test_training_frame_from_a_prebuilt_feature_frame(tmp_path):
     con = connect(tmp_path / "x.duckdb")
     _incident(con, "i1", datetime(2024, 1, 10, 7, 30), "A")
-    frame = training_frame(con, datetime(2024, 1, 10, 7), datetime(2024, 1, 10, 9), _features(4), negative_rate=1.0)
+    frame = training_frame(con, Settings(), datetime(2024, 1, 10, 7), datetime(2024, 1, 10, 9), _features(4), negative_rate=1.0)
     assert frame["valid_time"].min() == pd.Timestamp("2024-01-10 07:00")
     assert frame["valid_time"].max() == pd.Timestamp("2024-01-10 08:00")
     assert list(frame.columns) == ["segment_id", "valid_time", "x", "label", "weight"]

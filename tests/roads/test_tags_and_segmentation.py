@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wxrisk.roads.segmentation import EARTH_RADIUS_KM, cut_line, haversine_km
+from wxrisk.roads.segmentation import cut_line
 from wxrisk.roads.tags import (
     is_road,
     parse_elevation_m,
@@ -18,6 +18,7 @@ from wxrisk.roads.tags import (
     parse_lanes,
     parse_maxspeed_kmh,
 )
+from wxrisk.vocab import EARTH_RADIUS_KM, haversine_km
 
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180  # one degree of a great circle, 111.195 km
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from flows.fetch_weather import SCHEDULES_UTC, fetch_weather_deployments  # noqa: E402
+from wxrisk.flows.fetch_weather import SCHEDULES_UTC, fetch_weather_deployments
 
 
 def test_one_deployment_for_the_chosen_source_after_its_runs_publish():

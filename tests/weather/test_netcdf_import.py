@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wxrisk.config import Settings, WxriskError
+from wxrisk.features import WeatherSource, resolved_weather
 from wxrisk.store import connect
 from wxrisk.weather.importer import import_weather
 from wxrisk.weather.sampling import clear_weights_cache, weights_cache_info
@@ -167,9 +168,9 @@ def test_files_with_other_variables_for_the_same_hours_combine(with_segments, ma
     make_grid({"t2m": (field(shape, 272.15), "K")}, LAT, LON, HOURS).to_netcdf(t2m)
     make_grid({"tp": (field(shape, 0.002), "m")}, LAT, LON, HOURS).to_netcdf(tp)
     import_weather(with_segments, Settings(), [t2m, tp])
-    rows = with_segments.execute("SELECT DISTINCT t2m_c, precip_mm FROM weather_segment_hour").fetchall()
-    assert np.allclose(rows, [(-1.0, 2.0)], atol=1e-4)
-    assert with_segments.execute("SELECT count(*) FROM weather_segment_hour").fetchone()[0] == 9
+    resolved = resolved_weather(with_segments, WeatherSource("analysis", None), list(SEGMENTS), HOURS[0], HOURS.size)
+    assert np.allclose(resolved[["t2m_c", "precip_mm"]].drop_duplicates().to_numpy(), [(-1.0, 2.0)], atol=1e-4)
+    assert len(resolved) == 9  # the weather the features (and the published board) use
 
 
 def test_synthetic_grid_is_flagged(with_segments, make_grid, tmp_path):

@@ -198,14 +198,14 @@ def test_hourly_features_say_when_a_segment_has_only_daily_values(con, tmp_path)
     # TMIN is missing in the record on these days: only what the station has is named.
     with pytest.raises(WxriskError, match=r"only daily station values \(daily-only:tmax_c, daily-only:tavg_c, "
                                           r"daily-only:precip_mm\), and hourly features are not made up"):
-        build_features(con, "2024-02-02", "2024-02-03")
+        build_features(con, Settings(), "2024-02-02", "2024-02-03")
     beijing = tmp_path / "beijing.csv"
     beijing.write_text("time,temperature_2m (°C),precipitation (mm)\n"
                        + "".join(f"2024-02-{d:02d}T{h:02d}:00,-3,0\n" for d in (1, 2) for h in range(24)))
     import_weather(con, Settings(), beijing, station="116.4,39.9,50")
-    features = build_features(con, "2024-02-02", "2024-02-03")
-    assert set(features["segment_id"]) == {"beijing"}, "the Wuhan roads have no hourly weather to score"
-    assert {"daily-only:tmax_c", "daily-only:precip_mm"} <= set(features.attrs["missing_inputs"])
+    table = build_features(con, Settings(), "2024-02-02", "2024-02-03")
+    assert set(table.frame["segment_id"]) == {"beijing"}, "the Wuhan roads have no hourly weather to score"
+    assert {"daily-only:tmax_c", "daily-only:precip_mm"} <= set(table.missing_inputs)
 
 
 WUHAN_DAILY_CSV = REAL / "derived_wuhan_CHM00057494_winters_2008_2024.csv"

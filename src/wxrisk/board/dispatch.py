@@ -18,9 +18,9 @@ import yaml
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from wxrisk.board.stretches import haversine_km
 from wxrisk.config import WxriskError
 from wxrisk.store.ledger import run_import
+from wxrisk.vocab import haversine_km
 
 TEAM_COLUMNS = ("team_id", "name", "province", "lon", "lat", "cars")
 DISPATCH_COLUMNS = ["stretch_id", "team_id", "cars", "travel_min", "depart_by", "arrive_by", "status", "cars_needed"]

@@ -2,7 +2,7 @@
 
 The snapshot is a DuckDB file written by `wxrisk.store.publish` (tables `runs`, `risk`,
 `segments`, `stretches`, `stretch_measures`, `dispatch`, `teams`). Times are shown in local
-time (default Asia/Shanghai) with their offset; the risk export keeps UTC (CONTRACT section 4).
+time (`tz`, the settings' time zone) with their offset; the risk export keeps UTC (CONTRACT section 4).
 """
 
 from __future__ import annotations
@@ -206,8 +206,7 @@ def run_lines(board: Board, lang: str, tz: str) -> list[str]:
     ]
 
 
-def export_board(board_db_path: str | Path, fmt: str, out: str | Path, lang: str = "zh",
-                 tz: str = "Asia/Shanghai") -> Path:
+def export_board(board_db_path: str | Path, fmt: str, out: str | Path, lang: str = "zh", *, tz: str) -> Path:
     """Write the board of a snapshot as `csv`, `xlsx` or `pdf` to `out`; returns the path."""
     if lang not in WORDS:
         raise WxriskError(f"lang {lang!r}: use zh or en")

@@ -17,20 +17,10 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from wxrisk.board.tiers import TIER_RANK, TIERS
 from wxrisk.config import WxriskError
+from wxrisk.vocab import CONDITION_WORDS, TIER_RANK, TIER_WORDS, TIERS, haversine_km, k_stake
 
-CONDITION_WORDS = {
-    "freezing_rain": ("冻雨", "freezing rain"),
-    "snow": ("降雪", "snow"),
-    "black_ice": ("路面结冰", "black ice"),
-    "fog": ("低能见度", "low visibility"),
-    "grade": ("长陡坡", "mountain grade"),
-    "bridge": ("桥梁", "bridge"),
-    "cross_province": ("跨省交界", "provincial border"),
-}
 WEATHER_CONDITIONS = ("freezing_rain", "snow", "black_ice", "fog")
-TIER_WORDS = {"blue": ("蓝色", "blue"), "yellow": ("黄色", "yellow"), "orange": ("橙色", "orange"), "red": ("红色", "red")}
 SEGMENT_COLUMNS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat")
 
 STRETCH_COLUMNS = [
@@ -40,22 +30,9 @@ STRETCH_COLUMNS = [
 ]
 
 
-def k_stake(km: float) -> str:
-    """A K-stake as on the road's marker posts, e.g. 12.3 km -> `K12+300`."""
-    metres = int(round(km * 1000))
-    return f"K{metres // 1000}+{metres % 1000:03d}"
-
-
 def percent_text(probability: float) -> str:
     """A probability as a percentage with two significant digits below 1 % (`0.0071%`, `15.1%`)."""
     return f"{probability:.1%}" if probability >= 0.01 else f"{probability * 100:.2g}%"
-
-
-def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance [km] between WGS84 points [degrees] (mean Earth radius 6371.0 km)."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 class _UnionFind:

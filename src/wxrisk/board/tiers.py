@@ -14,9 +14,8 @@ import pandas as pd
 import yaml
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import TIER_RANK, TIERS
 
-TIERS = ("none", "blue", "yellow", "orange", "red")
-TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
 KEYS = ["segment_id", "valid_time"]
 REQUIRED_SECTIONS = ("risk_absolute", "risk_relative", "icing", "visibility", "conditions", "stretch", "dispatch")
 
@@ -142,13 +141,15 @@ def _aligned_features(risk_df: pd.DataFrame, features_df: pd.DataFrame | None) -
     return merged
 
 
-def assign_tiers(risk_df: pd.DataFrame, features_df: pd.DataFrame | None, rules: dict | None = None) -> pd.Series:
+def assign_tiers(risk_df: pd.DataFrame, features_df: pd.DataFrame | None, rules: dict | None = None,
+                 icing: tuple[np.ndarray, list[str]] | None = None) -> pd.Series:
     """The tier of each risk row: `none`, `blue`, `yellow`, `orange` or `red`.
 
     risk_df     : `segment_id`, `valid_time` [UTC], `risk` [probability per segment-hour],
                   optionally the baseline column named in the rules (normal risk for that hour)
     features_df : `segment_id`, `valid_time` and feature columns (road temperature, icing,
                   precipitation, visibility); None uses risk alone
+    icing       : `icing_now(features_df, rules)` when the caller computed it already
     Returns a string Series on `risk_df`'s index; `attrs["skipped_rules"]` names rules skipped
     for lack of an input column.
     """
@@ -168,7 +169,7 @@ def assign_tiers(risk_df: pd.DataFrame, features_df: pd.DataFrame | None, rules:
     else:
         skipped.append(f"risk_relative: no column {baseline_column}")
 
-    icing, absent = icing_now(features, rules)
+    icing, absent = icing if icing is not None else icing_now(features, rules)
     if rules["icing"]["road_temp_column"] in absent and rules["icing"]["black_ice_column"] in absent:
         skipped.append(f"icing: no column {rules['icing']['road_temp_column']} or {rules['icing']['black_ice_column']}")
     else:
@@ -186,10 +187,10 @@ def assign_tiers(risk_df: pd.DataFrame, features_df: pd.DataFrame | None, rules:
     return tiers
 
 
-def condition_flags(features_df: pd.DataFrame | None, rules: dict) -> pd.DataFrame:
+def condition_flags(features_df: pd.DataFrame | None, rules: dict, icing: np.ndarray | None = None) -> pd.DataFrame:
     """Weather conditions per segment-hour: `freezing_rain`, `snow`, `black_ice`, `fog` (bool).
 
-    A flag whose input column is absent is False.
+    A flag whose input column is absent is False; `icing` is `icing_now(...)[0]` when already computed.
     """
     if features_df is None or features_df.empty:
         return pd.DataFrame(columns=[*KEYS, "freezing_rain", "snow", "black_ice", "fog"])
@@ -199,7 +200,7 @@ def condition_flags(features_df: pd.DataFrame | None, rules: dict) -> pd.DataFra
         column = section[name]["column"]
         values = features_df[column].to_numpy(dtype=float, na_value=np.nan) if column in features_df else None
         flags[name] = values >= float(section[name]["min"]) if values is not None else False
-    flags["black_ice"] = icing_now(features_df, rules)[0]
+    flags["black_ice"] = icing if icing is not None else icing_now(features_df, rules)[0]
     vis_column = rules["visibility"]["column"]
     if vis_column in features_df:
         flags["fog"] = features_df[vis_column].to_numpy(dtype=float, na_value=np.nan) < float(section["fog_below_vis_m"])

@@ -12,11 +12,12 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from wxrisk.config import Settings, WxriskError, load_settings
 
-APP_PATH = Path(__file__).resolve().parents[3] / "app" / "streamlit_app.py"
+APP_PATH = Path(str(resources.files("wxrisk.app").joinpath("streamlit_app.py")))  # app/ of the repository
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 BOARD_READY = "[data-testid=stDataFrame], [data-testid=stAlertContentInfo]"

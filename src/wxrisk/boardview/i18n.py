@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from wxrisk.board.stretches import CONDITION_WORDS  # the board's own words for stretch conditions
+from wxrisk.vocab import CONDITION_WORDS
+from wxrisk.vocab import k_stake as k_stake  # the pages import it from here
 
 LANGS = ("zh", "en")
 
@@ -212,7 +213,3 @@ def condition_label(condition: str, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
-def k_stake(km: float) -> str:
-    """Chinese K-stake notation for a position [km]: 1492.3 -> `K1492+300`."""
-    metres = round(km * 1000)
-    return f"K{metres // 1000}+{metres % 1000:03d}"

@@ -7,7 +7,7 @@ DataFrame; timestamps stay UTC (naive) here and are shown in local time by `to_l
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ class RunInfo:
     synthetic: bool
     message: str | None
     published_at: datetime | None
+    feature_labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (zh, en)
 
     def valid_hours(self) -> list[datetime]:
         """Every valid hour of the run [UTC]."""
@@ -60,13 +61,18 @@ def run_info(con: duckdb.DuckDBPyConnection) -> RunInfo:
         "missing_inputs, synthetic, message FROM runs ORDER BY created_at DESC LIMIT 1"
     ).fetchone()
     published_at = None
-    if "published" in table_names(con):
+    tables = table_names(con)
+    if "published" in tables:
         found = con.execute("SELECT max(published_at) FROM published").fetchone()
         published_at = found[0] if found else None
+    labels = {}
+    if "feature_labels" in tables:
+        labels = {name: (zh, en) for name, zh, en in con.execute(
+            "SELECT name, label_zh, label_en FROM feature_labels").fetchall()}
     return RunInfo(
         run_id=row[0], start_time=row[1], hours=int(row[2]), weather_kind=row[3],
         weather_issued_at=row[4], model_version=row[5], missing_inputs=_parse_json_list(row[6]),
-        synthetic=bool(row[7]), message=row[8], published_at=published_at,
+        synthetic=bool(row[7]), message=row[8], published_at=published_at, feature_labels=labels,
     )
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from wxrisk.boardview.i18n import t
 from wxrisk.boardview.snapshot import RunInfo, to_local
-from wxrisk.features.catalog import SPECS_BY_NAME
+from wxrisk.config import STALE_FORECAST_HOURS
 
 POINTER_NAMES = ("CHAMPION", "champion")
-MAX_WEATHER_AGE_H = 12.0  # a forecast older than two 6-hourly cycles is stale
+MAX_WEATHER_AGE_H = STALE_FORECAST_HOURS  # one threshold: the pipeline flags the same age
 
 
 def freshness_reference(run: RunInfo, now_utc: datetime) -> datetime:
@@ -28,13 +28,16 @@ def replay_text(run: RunInfo, tz: str, lang: str = "zh") -> str:
     return t("replay", lang, when=when)
 
 
-def input_words(item: str, lang: str = "zh") -> str:
-    """A missing input as the officer reads it: `feature:grade_pct` -> `纵坡 (grade_pct)`; others as given."""
+def input_words(item: str, lang: str = "zh", labels: dict[str, tuple[str, str]] | None = None) -> str:
+    """A missing input as the officer reads it: `feature:grade_pct` -> `纵坡 (grade_pct)`; others as given.
+
+    labels : feature name -> (zh, en), as published with the board (`RunInfo.feature_labels`)
+    """
     kind, _, name = item.partition(":")
-    spec = SPECS_BY_NAME.get(name) if kind == "feature" else None
-    if spec is None:
+    words = (labels or {}).get(name) if kind == "feature" else None
+    if words is None:
         return item
-    return f"{spec.label_en if lang == 'en' else spec.label_zh} ({name})"
+    return f"{words[1] if lang == 'en' else words[0]} ({name})"
 
 
 def data_warnings(run: RunInfo, now_utc: datetime, lang: str = "zh",
@@ -52,7 +55,8 @@ def data_warnings(run: RunInfo, now_utc: datetime, lang: str = "zh",
             key = "stale_weather_replay" if run.synthetic else "stale_weather"
             warnings.append(t(key, lang, age=age_h, limit=f"{max_weather_age_h:g}"))
     if run.missing_inputs:
-        warnings.append(t("missing_inputs", lang, items=", ".join(input_words(i, lang) for i in run.missing_inputs)))
+        items = ", ".join(input_words(i, lang, run.feature_labels) for i in run.missing_inputs)
+        warnings.append(t("missing_inputs", lang, items=items))
     return warnings
 
 

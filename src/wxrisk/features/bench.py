@@ -7,6 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from wxrisk.config import Settings
 from wxrisk.features.build import LOOKBACK_HOURS, build_features
 from wxrisk.store import connect
 
@@ -61,7 +62,7 @@ def feature_throughput(n_segments: int, hours: int) -> dict:
         try:
             write_synthetic_inputs(con, n_segments, hours)
             began, began_cpu = time.perf_counter(), time.process_time()
-            frame = build_features(con, BENCH_START, BENCH_START + dt.timedelta(hours=hours))
+            frame = build_features(con, Settings(), BENCH_START, BENCH_START + dt.timedelta(hours=hours)).frame
             seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - began_cpu
         finally:
             con.close()

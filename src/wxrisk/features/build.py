@@ -1,14 +1,21 @@
 """The feature table: one row per segment and hour, float32 columns in FEATURE_NAMES order.
 
-Weather is read from `weather_rows` (grids and stations) in blocks of segments x hours (plus
-LOOKBACK_HOURS of earlier hours for accumulations), turned into (segments x hours) arrays and computed with
-the pure functions of `physics`, `windows`, `calendar`, `exposure` and `history`.
+Weather comes from `weather_rows` (grids, and station series through the nearest-station map) by
+one rule (`WeatherSource` chooses the rows, `_preferred_rows` picks one per cell and variable): a board scored on a forecast reads that run's forecast first
+and, for a variable or hour the forecast lacks, the analysis valid at or before the issue time;
+among rows of the same kind the newest import wins. The same rule gives the features, the
+weather a published board shows (`resolved_weather`) and the coverage of each hour.
+
+A run's `FeatureWindow` (its segments, hours, incidents and weather source) is read once; the
+features are then computed a tile of segments at a time (`tile_features`), each tile holding
+its segments' whole time series, so a national board never holds the whole table at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
@@ -17,12 +24,14 @@ import pandas as pd
 from wxrisk.config import Settings, WxriskError
 from wxrisk.features import calendar, exposure, history, physics, windows
 from wxrisk.features.catalog import ACCUMULATION_HOURS, FEATURE_NAMES
+from wxrisk.vocab import frame_registered, utc_naive_stamp
 from wxrisk.weather.stations import daily_only_inputs
 
 WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype", "wind_ms", "vis_m")
+CORE_WEATHER = ("t2m_c", "precip_mm")  # an hour is covered when each of these the run has is there
 LOOKBACK_HOURS = 48  # earlier hours read for accumulations and "hours since" [h]
-CHUNK_HOURS = 720  # hours scored per block [h]
-CELLS_PER_BLOCK = 4_000_000  # segment-hours per block, bounds the working memory
+CHUNK_HOURS = 720  # hours computed per block [h]
+CELLS_PER_BLOCK = 4_000_000  # segment-hours (look-back included) per block, bounds the working memory
 WEATHER_CELL_DEG = 0.25  # segments in one such box share a reference height [°]
 SUNSET_ELEVATION_DEG = -0.833  # the sun's upper limb at the horizon, refraction included [°]
 HOUR = dt.timedelta(hours=1)
@@ -32,63 +41,28 @@ SEGMENT_COLUMNS = ("bridge", "tunnel", "is_ramp", "grade_pct", "curvature_deg_pe
                    "maxspeed_kmh", "lanes")
 
 
-def build_features(con: duckdb.DuckDBPyConnection, start, end, weather_kind: str = "analysis",
-                   issued_at=None, settings: Settings | None = None, history_from=None) -> pd.DataFrame:
-    """Feature rows for every segment with weather rows and every hour in [start, end) (UTC naive).
+@dataclass(frozen=True)
+class FeatureTable:
+    """Feature rows with what they lack.
 
-    weather_kind "analysis" reads analysis rows; "forecast" reads the forecast issued at
-    `issued_at` (default: the latest issued at or before `start`) and analysis rows up to the
-    issue time for the hours before it. A row describes the hour ending at `valid_time` (as
-    the weather accumulations and the model's label do); its history features count only
-    incidents before that hour began. `history_from` is when the incident record starts
-    (default: the earliest matched incident before the first hour). Returns `segment_id` (categorical),
-    `valid_time`, then float32 columns in FEATURE_NAMES order; attrs `missing_inputs` (weather
-    columns all NULL) and `unavailable_features` (columns all NaN).
+    frame          : `segment_id` (categorical), `valid_time` [UTC], float32 columns in FEATURE_NAMES order
+    missing_inputs : weather variables with no value in the window (e.g. `vis_m`)
+    unavailable    : feature columns that are NaN on every row
+    covered        : per row, True when the hour has every core weather input the run has
+                     (`CORE_WEATHER`); hours without them must not be scored as if they had weather
     """
-    settings = settings or Settings()
-    start, end = _whole_hour(start, "start"), _whole_hour(end, "end")
-    if end <= start:
-        raise WxriskError(f"features: end {end} is not after start {start}")
-    source = _WeatherSource.choose(con, weather_kind, issued_at, start)
-    read_start = start - dt.timedelta(hours=LOOKBACK_HOURS)
-    segs = _read_segments(con, source, read_start, end)
-    hours = np.arange(np.datetime64(start, "h"), np.datetime64(end, "h")).astype("datetime64[us]")
-    incidents = _read_incidents(con, start, end, history_from)
-    out = {name: np.empty((len(segs), len(hours)), dtype=np.float32) for name in FEATURE_NAMES}
-    seen = dict.fromkeys(WEATHER_COLUMNS, False)
-    chunk_h = min(len(hours), CHUNK_HOURS)
-    block_s = max(1, CELLS_PER_BLOCK // (chunk_h + LOOKBACK_HOURS))
-    for h0 in range(0, len(hours), chunk_h):
-        chunk_hours = hours[h0:h0 + chunk_h]
-        cal = _calendar_block(chunk_hours, settings.timezone)
-        for s0 in range(0, len(segs), block_s):
-            block = segs.iloc[s0:s0 + block_s]
-            weather = _read_weather(con, source, block, chunk_hours[0], len(chunk_hours))
-            for col in WEATHER_COLUMNS:
-                seen[col] = seen[col] or bool(np.isfinite(weather[col]).any())
-            feats = _weather_features(weather, block, chunk_hours)
-            feats |= _static_features(block, cal)
-            feats |= _history_features(incidents, block, chunk_hours, start)
-            for name in FEATURE_NAMES:
-                out[name][s0:s0 + len(block), h0:h0 + len(chunk_hours)] = feats[name]
-    missing = [c for c in WEATHER_COLUMNS if not seen[c]] + daily_only_inputs(con, read_start, end)
-    return _frame(segs, hours, out, missing)
+
+    frame: pd.DataFrame
+    missing_inputs: tuple[str, ...]
+    unavailable: tuple[str, ...]
+    covered: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
-def _utc_naive(value) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp
-
-
-def _whole_hour(value, what: str) -> dt.datetime:
-    stamp = _utc_naive(value)
-    if stamp != stamp.floor("h"):
-        raise WxriskError(f"features: {what} {value} is not a whole hour")
-    return stamp.to_pydatetime()
-
-
-class _WeatherSource:
-    """Which rows of weather_hourly to read: an SQL condition on `w` and its parameters."""
+class WeatherSource:
+    """Which rows of weather_hourly a run reads: an SQL condition on `w` and its parameters."""
 
     def __init__(self, kind: str, issued_at: dt.datetime | None):
         self.kind, self.issued_at = kind, issued_at
@@ -100,21 +74,121 @@ class _WeatherSource:
             self.params = [issued_at, issued_at]
 
     @classmethod
-    def choose(cls, con, kind: str, issued_at, start: dt.datetime) -> _WeatherSource:
+    def choose(cls, con, kind: str, issued_at, start: dt.datetime) -> WeatherSource:
+        """`analysis`, or the forecast issued at `issued_at` (default: the latest at or before `start`)."""
         if kind not in ("analysis", "forecast"):
             raise WxriskError(f"features: weather_kind {kind!r} is not 'analysis' or 'forecast'")
         if kind == "analysis":
             return cls(kind, None)
         if issued_at is None:
             row = con.execute("SELECT max(issued_at) FROM weather_hourly WHERE kind = 'forecast' "
-                              "AND issued_at <= ?", [start]).fetchone()
+                              "AND issued_at <= ?", [start]).fetchall()[0]
             if row[0] is None:
                 raise WxriskError(f"weather_hourly: no forecast issued at or before {start}")
             return cls(kind, row[0])
         return cls(kind, _whole_hour(issued_at, "issued_at"))
 
 
-def _read_segments(con, source: _WeatherSource, read_start, end) -> pd.DataFrame:
+@dataclass(frozen=True)
+class FeatureWindow:
+    """What every tile of a feature table shares: hours, segments with weather, incidents, source."""
+
+    start: dt.datetime
+    end: dt.datetime
+    hours: np.ndarray  # datetime64[us], the hours ending at each valid_time [UTC]
+    source: WeatherSource
+    segments: pd.DataFrame  # sorted by segment_id, with their static attributes
+    incidents: _Incidents
+    timezone: str
+    missing_inputs: tuple[str, ...]
+    segments_without_weather: int
+
+    def tiles(self, segments_per_tile: int) -> list[tuple[int, int]]:
+        """Consecutive `[first, stop)` ranges of `segments` of at most `segments_per_tile` each."""
+        step = max(1, int(segments_per_tile))
+        return [(first, min(first + step, len(self.segments))) for first in range(0, len(self.segments), step)]
+
+
+def feature_window(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, weather_kind: str = "analysis",
+                   issued_at=None, history_from=None) -> FeatureWindow:
+    """Read what a feature table of [start, end) (UTC naive, whole hours) needs besides the weather.
+
+    weather_kind "analysis" reads analysis rows; "forecast" reads the forecast issued at
+    `issued_at` (default: the latest issued at or before `start`) first and analysis rows valid
+    at or before the issue time where the forecast has no value. `history_from` is when the
+    incident record starts (default: the earliest matched incident before the first hour).
+    """
+    start, end = _whole_hour(start, "start"), _whole_hour(end, "end")
+    if end <= start:
+        raise WxriskError(f"features: end {end} is not after start {start}")
+    source = WeatherSource.choose(con, weather_kind, issued_at, start)
+    segs = _read_segments(con, source, start - dt.timedelta(hours=LOOKBACK_HOURS), end)
+    hours = np.arange(np.datetime64(start, "h"), np.datetime64(end, "h")).astype("datetime64[us]")
+    n_all = con.execute("SELECT count(*) FROM segments").fetchall()[0][0]
+    return FeatureWindow(start, end, hours, source, segs, _read_incidents(con, start, end, history_from),
+                         settings.timezone, _missing_inputs(con, source, start, end), n_all - len(segs))
+
+
+def tile_features(con: duckdb.DuckDBPyConnection, window: FeatureWindow, first: int = 0,
+                  stop: int | None = None) -> FeatureTable:
+    """The feature rows of segments `[first, stop)` of the window, every hour of the window."""
+    segs = window.segments.iloc[first:stop].reset_index(drop=True)
+    out = {name: np.empty((len(segs), len(window.hours)), dtype=np.float32) for name in FEATURE_NAMES}
+    covered = np.empty((len(segs), len(window.hours)), dtype=bool)
+    _fill(con, window, segs, out, covered)
+    return _table(segs, window, out, covered)
+
+
+def build_features(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, weather_kind: str = "analysis",
+                   issued_at=None, history_from=None) -> FeatureTable:
+    """Feature rows for every segment with weather rows and every hour in [start, end) (UTC naive).
+
+    A row describes the hour ending at `valid_time` (as the weather accumulations and the model's
+    label do); its history features count only incidents before that hour began. Calendar
+    features are in `settings.timezone`. See `feature_window` for the weather read.
+    """
+    return tile_features(con, feature_window(con, settings, start, end, weather_kind, issued_at, history_from))
+
+
+def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np.ndarray) -> None:
+    """Compute the features of `segs` into `out` (segments x hours arrays), in blocks."""
+    hours = window.hours
+    chunk_h = min(len(hours), CHUNK_HOURS)
+    block_s = max(1, CELLS_PER_BLOCK // (chunk_h + LOOKBACK_HOURS))
+    core = [c for c in CORE_WEATHER if c not in window.missing_inputs]
+    for h0 in range(0, len(hours), chunk_h):
+        chunk_hours = hours[h0:h0 + chunk_h]
+        cal = _calendar_block(chunk_hours, window.timezone)
+        for s0 in range(0, len(segs), block_s):
+            block = segs.iloc[s0:s0 + block_s]
+            cells = (slice(s0, s0 + len(block)), slice(h0, h0 + len(chunk_hours)))
+            weather = _read_weather(con, window.source, block["segment_id"], chunk_hours[0], len(chunk_hours))
+            scored = np.s_[:, LOOKBACK_HOURS:]
+            covered[cells] = np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True
+            feats = _weather_features(weather, block, chunk_hours)
+            feats |= _static_features(block, cal)
+            feats |= _history_features(window.incidents, block, chunk_hours, window.start)
+            for name in FEATURE_NAMES:
+                out[name][cells] = feats[name]
+
+
+def _whole_hour(value, what: str) -> dt.datetime:
+    stamp = utc_naive_stamp(value)
+    if stamp != stamp.floor("h"):
+        raise WxriskError(f"features: {what} {value} is not a whole hour")
+    return stamp.to_pydatetime()
+
+
+def _missing_inputs(con, source: WeatherSource, start: dt.datetime, end: dt.datetime) -> tuple[str, ...]:
+    """Weather variables without a single value among the rows the window reads for [start, end)."""
+    counts = con.execute(
+        f"SELECT {', '.join(f'count(w.{c})' for c in WEATHER_COLUMNS)} FROM weather_rows w "
+        f"WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}", [start, end, *source.params]).fetchall()[0]
+    missing = [c for c, n in zip(WEATHER_COLUMNS, counts, strict=True) if not n]
+    return tuple(missing + daily_only_inputs(con, start - dt.timedelta(hours=LOOKBACK_HOURS), end))
+
+
+def _read_segments(con, source: WeatherSource, read_start, end) -> pd.DataFrame:
     """Segments with weather rows in the window, sorted by id, with their static attributes."""
     segs = con.execute(f"""
         SELECT s.segment_id, s.highway, s.lon, s.lat, s.aadt, {", ".join("s." + c for c in SEGMENT_COLUMNS)}
@@ -139,34 +213,64 @@ def _elevation_excess_m(segs: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num((elevation - elevation.groupby(cell).transform("mean")).to_numpy(), nan=0.0)
 
 
-def _read_weather(con, source: _WeatherSource, block: pd.DataFrame, first_hour, n_hours: int) -> dict:
-    """(segments, LOOKBACK_HOURS + n_hours) float32 arrays per weather column, NaN where missing."""
-    t0 = pd.Timestamp(first_hour).to_pydatetime() - dt.timedelta(hours=LOOKBACK_HOURS)
-    t1 = t0 + dt.timedelta(hours=LOOKBACK_HOURS + n_hours)
+def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_hours: int) -> dict:
+    """The window's weather rows of `segment_ids` in [t0, t0 + n_hours): `cell` (segment position x
+    n_hours + hour), the variables (NaN for NULL), `is_forecast` and `import_id`, as numpy arrays."""
+    t1 = t0 + dt.timedelta(hours=n_hours)
     name = f"wxrisk_feature_block_{next(_block_names)}"
-    ids = pd.DataFrame({"segment_id": block["segment_id"].to_numpy(dtype=object),
-                        "s": np.arange(len(block), dtype=np.int32)})
+    ids = pd.DataFrame({"segment_id": np.asarray(segment_ids, dtype=object),
+                        "s": np.arange(len(segment_ids), dtype=np.int32)})
     values = ", ".join(f"coalesce(CAST(w.{c} AS REAL), 'NaN'::REAL) AS {c}" for c in WEATHER_COLUMNS)
-    shape = (len(block), LOOKBACK_HOURS + n_hours)
-    con.register(name, ids)
-    try:
-        rows = con.execute(f"""
+    with frame_registered(con, name, ids):
+        return con.execute(f"""
             SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
                    w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
             FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
             WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}""",
-                           [shape[1], t0, t0, t1, *source.params]).fetchnumpy()
-    finally:
-        con.unregister(name)
-    arrays = {}
+                           [n_hours, t0, t0, t1, *source.params]).fetchnumpy()
+
+
+def _resolve(rows: dict, shape: tuple[int, int]) -> tuple[dict, np.ndarray]:
+    """One value per cell and variable by the rule (forecast first, then the newest import), as
+    (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value."""
+    arrays, from_forecast = {}, np.zeros(shape, dtype=bool)
     for col in WEATHER_COLUMNS:
         present = np.flatnonzero(~np.isnan(rows[col]))
         keep = present[_preferred_rows(rows["cell"][present], rows["is_forecast"][present],
                                        rows["import_id"][present])]
         grid = np.full(shape, np.nan, dtype=np.float32)
         grid.reshape(-1)[rows["cell"][keep]] = rows[col][keep]
+        from_forecast.reshape(-1)[rows["cell"][keep][rows["is_forecast"][keep]]] = True
         arrays[col] = grid
-    return arrays
+    return arrays, from_forecast
+
+
+def _read_weather(con, source: WeatherSource, segment_ids, first_hour, n_hours: int) -> dict:
+    """(segments, LOOKBACK_HOURS + n_hours) float32 arrays per weather column, NaN where missing."""
+    t0 = pd.Timestamp(first_hour).to_pydatetime() - dt.timedelta(hours=LOOKBACK_HOURS)
+    shape = (len(segment_ids), LOOKBACK_HOURS + n_hours)
+    return _resolve(_weather_rows(con, source, segment_ids, t0, shape[1]), shape)[0]
+
+
+def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segment_ids, first_hour,
+                     n_hours: int) -> pd.DataFrame:
+    """The weather the features use, one row per segment and hour of [first_hour, + n_hours) that
+    has any value: `segment_id, valid_time, kind` (forecast when the forecast gave any variable),
+    then WEATHER_COLUMNS (NULL where none). This is what a published board shows."""
+    segment_ids = np.asarray(sorted(set(map(str, segment_ids))), dtype=object)
+    t0 = pd.Timestamp(first_hour).to_pydatetime()
+    arrays, from_forecast = _resolve(_weather_rows(con, source, segment_ids, t0, n_hours), (len(segment_ids), n_hours))
+    any_value = np.logical_or.reduce([np.isfinite(arrays[c]) for c in WEATHER_COLUMNS])
+    seg, hour = np.nonzero(any_value)
+    frame = pd.DataFrame({
+        "segment_id": segment_ids[seg],
+        "valid_time": (np.datetime64(t0, "us") + hour.astype("timedelta64[h]")).astype("datetime64[us]"),
+        "kind": np.where(from_forecast[seg, hour], "forecast", "analysis"),
+    })
+    for col in WEATHER_COLUMNS:
+        frame[col] = arrays[col][seg, hour]
+    frame["ptype"] = frame["ptype"].astype("Int16")
+    return frame
 
 
 def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
@@ -282,7 +386,8 @@ class _Incidents:
         self.history_start_h = history_start_h
 
 
-def iter_features(con: duckdb.DuckDBPyConnection, start, end, chunk_hours: int = CHUNK_HOURS, **kwargs):
+def iter_features(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, chunk_hours: int = CHUNK_HOURS,
+                  **kwargs):
     """build_features in consecutive windows of chunk_hours [h] (for training on long periods).
 
     Every window uses the same incident-record start, so the pieces equal one large call.
@@ -293,14 +398,14 @@ def iter_features(con: duckdb.DuckDBPyConnection, start, end, chunk_hours: int =
     window_start = start
     while window_start < end:
         window_end = min(window_start + step, end)
-        yield build_features(con, window_start, window_end, history_from=history_from, **kwargs)
+        yield build_features(con, settings, window_start, window_end, history_from=history_from, **kwargs)
         window_start = window_end
 
 
 def history_start(con: duckdb.DuckDBPyConnection, before) -> dt.datetime:
     """When the incident record starts: the earliest matched incident before `before`, else `before`."""
     row = con.execute("SELECT min(occurred_at) FROM incidents WHERE segment_id IS NOT NULL AND occurred_at < ?",
-                      [before]).fetchone()
+                      [before]).fetchall()[0]
     return row[0] if row[0] is not None else before
 
 
@@ -309,7 +414,7 @@ def _read_incidents(con, start: dt.datetime, end: dt.datetime, history_from) -> 
                            "FROM segments ORDER BY segment_id").df()
     position_of_id = pd.Series(np.arange(len(all_segs)), index=all_segs["segment_id"].to_numpy(dtype=object))
     segment_road = pd.factorize(all_segs["road_key"].to_numpy(dtype=object))[0]
-    record_start = _utc_naive(history_from).to_pydatetime() if history_from else history_start(con, start - HOUR)
+    record_start = utc_naive_stamp(history_from).to_pydatetime() if history_from else history_start(con, start - HOUR)
     rows = con.execute("""
         SELECT i.segment_id, date_diff('second', ?, i.occurred_at) / 3600.0 AS time_h
         FROM incidents i JOIN segments s ON s.segment_id = i.segment_id
@@ -334,13 +439,12 @@ def _all_nan(values: np.ndarray) -> bool:
     return values.size == 0 or (bool(np.isnan(values.flat[0])) and bool(np.isnan(values).all()))
 
 
-def _frame(segs: pd.DataFrame, hours: np.ndarray, out: dict, missing_inputs: list[str]) -> pd.DataFrame:
-    n_seg, n_hours = len(segs), len(hours)
+def _table(segs: pd.DataFrame, window: FeatureWindow, out: dict, covered: np.ndarray) -> FeatureTable:
+    """The (segments, hours) arrays as rows, segment by segment, hours ascending."""
+    n_seg, n_hours = len(segs), len(window.hours)
     ids = pd.Categorical.from_codes(np.repeat(np.arange(n_seg, dtype=np.int32), n_hours),
                                     categories=pd.Index(segs["segment_id"].to_numpy(dtype=object), dtype=object))
-    columns = {"segment_id": ids, "valid_time": np.tile(hours, n_seg)}
+    columns = {"segment_id": ids, "valid_time": np.tile(window.hours, n_seg)}
     columns |= {name: out[name].reshape(-1) for name in FEATURE_NAMES}
-    frame = pd.DataFrame(columns, copy=False)
-    frame.attrs["missing_inputs"] = missing_inputs
-    frame.attrs["unavailable_features"] = [name for name in FEATURE_NAMES if _all_nan(out[name])]
-    return frame
+    unavailable = tuple(name for name in FEATURE_NAMES if _all_nan(out[name]))
+    return FeatureTable(pd.DataFrame(columns, copy=False), window.missing_inputs, unavailable, covered.reshape(-1))

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from wxrisk.config import WxriskError
+from wxrisk.config import Settings, WxriskError
 
 # Incidents counted as weather-related (CONTRACT.md section 2 vocabularies).
 WEATHER_SURFACES = ("snow", "ice", "frost", "slush")
@@ -89,19 +89,20 @@ def downsample_negatives(labelled: pd.DataFrame, negative_rate: float, seed: int
     return out
 
 
-def analysis_features(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+def analysis_features(con: duckdb.DuckDBPyConnection, settings: Settings, start: datetime, end: datetime,
                       features: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Analysis-weather features for `[start, end)`: sliced from `features` if given, else built."""
+    """Analysis-weather features for `[start, end)`: sliced from `features` if given, else built
+    (calendar features in `settings.timezone`)."""
     if features is None:
         from wxrisk.features import build_features
 
-        features = build_features(con, start, end, weather_kind="analysis")
+        features = build_features(con, settings, start, end, weather_kind="analysis").frame
     features = normalise_keys(features)
     in_window = (features["valid_time"] >= pd.Timestamp(start)) & (features["valid_time"] < pd.Timestamp(end))
     return features.loc[in_window].reset_index(drop=True)
 
 
-def training_frame(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime,
+def training_frame(con: duckdb.DuckDBPyConnection, settings: Settings, start: datetime, end: datetime,
                    features: pd.DataFrame | None = None, weather_related_only: bool = False,
                    negative_rate: float = 0.1, seed: int = 7) -> pd.DataFrame:
     """Labelled, negative-down-sampled analysis features of `[start, end)`.
@@ -110,7 +111,7 @@ def training_frame(con: duckdb.DuckDBPyConnection, start: datetime, end: datetim
     records the sampling rate (`weight` = 1 / rate for kept negatives, 1 for positives).
     `features` is a prebuilt feature frame (else `wxrisk.features.build_features` is called).
     """
-    labelled = label_frame(con, analysis_features(con, start, end, features), weather_related_only)
+    labelled = label_frame(con, analysis_features(con, settings, start, end, features), weather_related_only)
     return downsample_negatives(labelled, negative_rate, seed)
 
 

@@ -60,7 +60,7 @@ def evaluate_period(con: duckdb.DuckDBPyConnection, settings: Settings, start: d
         raise WxriskError(f"evaluate: end {end} is not after start {start}")
     loaded = load_model(settings, model)
     weather_only = loaded.meta["label"]["weather_related_only"]
-    labelled = label_frame(con, analysis_features(con, start, end, features), weather_only)
+    labelled = label_frame(con, analysis_features(con, settings, start, end, features), weather_only)
     if labelled.empty:
         raise WxriskError(f"evaluate {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}: no analysis features "
                           "for that period (import analysis weather first)")

@@ -163,8 +163,8 @@ def progress_callback(progress: Callable[[str], None], every: int) -> Callable:
     return report
 
 
-def load_training_data(con, split: TimeSplit, hours: pd.Series, features_frame, config: TrainConfig, seed: int,
-                       progress: Callable[[str], None]) -> dict[str, pd.DataFrame]:
+def load_training_data(con, settings: Settings, split: TimeSplit, hours: pd.Series, features_frame,
+                       config: TrainConfig, seed: int, progress: Callable[[str], None]) -> dict[str, pd.DataFrame]:
     """Train rows (thinned, weighted) per winter, and full labelled validation and test rows.
 
     Only the analysed `hours` are kept (the summers between winters have no weather).
@@ -184,13 +184,14 @@ def load_training_data(con, split: TimeSplit, hours: pd.Series, features_frame, 
         if span is None:
             continue
         progress(f"loading training features {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M}")
-        parts.append(only_analysed(training_frame(con, *span, features_frame, config.weather_related_only,
+        parts.append(only_analysed(training_frame(con, settings, *span, features_frame, config.weather_related_only,
                                                   config.negative_rate, seed)))
     frames = {"train": pd.concat(parts, ignore_index=True)}
     for name in ("valid", "test"):
         start, end = analysed_span(*split.period(name))
         progress(f"loading {name} features {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}")
-        labelled = label_frame(con, analysis_features(con, start, end, features_frame), config.weather_related_only)
+        labelled = label_frame(con, analysis_features(con, settings, start, end, features_frame),
+                               config.weather_related_only)
         frames[name] = only_analysed(labelled).assign(weight=1.0)
     for name, frame in frames.items():
         frames[name] = frame.sort_values(["valid_time", "segment_id"], kind="stable").reset_index(drop=True)
@@ -312,11 +313,12 @@ def training_record(con: duckdb.DuckDBPyConnection, split: TimeSplit, frames: di
 def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datetime | None = None,
                 promote: bool = False, progress: Callable[[str], None] = print, seed: int = 7,
                 features_frame: pd.DataFrame | None = None, specs: Sequence[FeatureSpec] | None = None,
-                config: TrainConfig | None = None) -> TrainReport:
+                config: TrainConfig | None = None, fit: Callable = fit_booster) -> TrainReport:
     """Train a challenger on analysis hours before `until`, register it, and promote it if asked and better.
 
     The first model of a registry always becomes the champion. `features_frame` replaces
-    `wxrisk.features.build_features` (tests, notebooks); `specs` defaults to `FEATURE_SPECS`.
+    `wxrisk.features.build_features` (tests, notebooks); `specs` defaults to `FEATURE_SPECS`; `fit` trains
+    the booster from the frames (`fit_booster`, or `wxrisk.distributed.fit_booster_on_dask` bound to a client).
     """
     if specs is None:
         from wxrisk.features import FEATURE_SPECS as specs
@@ -325,10 +327,10 @@ def train_model(con: duckdb.DuckDBPyConnection, settings: Settings, until: datet
     hours = analysed_hours(con, until, features_frame)
     split = split_by_winter(hours, event_hours(con, hours, config.weather_related_only))
     progress(f"splits: {split.how}")
-    frames = load_training_data(con, split, hours, features_frame, config, seed, progress)
+    frames = load_training_data(con, settings, split, hours, features_frame, config, seed, progress)
     progress(f"training on {len(frames['train'])} rows ({int(frames['train']['label'].sum())} with incidents), "
              f"{len(specs)} features")
-    booster = fit_booster(frames, specs, config, seed, progress)
+    booster = fit(frames, specs, config, seed, progress)  # fit_booster here, or on a Dask cluster (wxrisk.distributed)
     names = [s.name for s in specs]
     valid, test = frames["valid"], frames["test"]
     calibrator = fit_calibrator(booster.predict(feature_matrix(valid, names)), valid["label"].to_numpy(),

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-M_PER_DEG = 6371008.8 * math.pi / 180.0  # metres per degree of a great circle (IUGG mean radius)
+from wxrisk.vocab import EARTH_RADIUS_KM
+
+M_PER_DEG = EARTH_RADIUS_KM * 1000 * math.pi / 180.0  # metres per degree of a great circle
 
 
 def normalise_ref(ref: object) -> frozenset[str]:

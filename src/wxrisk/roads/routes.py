@@ -24,7 +24,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from wxrisk.roads.segmentation import EARTH_RADIUS_KM
+from wxrisk.vocab import EARTH_RADIUS_KM
 
 JOIN_TOLERANCE_KM = 0.05  # end points closer than 50 m are one junction
 SHARED_NODE_KM = 0.001  # end points closer than 1 m are the same node (OSM ways share nodes)

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+from wxrisk.vocab import haversine_km
+
 LENGTH_TOLERANCE_KM = 1e-6  # 1 mm: a remainder shorter than this is not a piece of its own
 
 
@@ -25,13 +26,6 @@ class Piece(NamedTuple):
     lon_mid: float
     lat_mid: float
     curvature_deg_per_km: float
-
-
-def haversine_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance [km] between points given in degrees (arrays broadcast)."""
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def drop_repeated_vertices(coords: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Synthetic scenario worlds in the CONTRACT formats (see docs/demo-world.md): the demo (central China, the
+"""Synthetic scenario worlds in the formats the importers read (docs/demo-world.md): the demo (central China, the
 2024 Spring Festival freezing-rain event) and the Guizhou plateau. `generate` and `ScenarioFiles` load on
 first use, so `python -m wxrisk.scenario.<module>` runs without importing the whole generator first."""
 

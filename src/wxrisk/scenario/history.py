@@ -1,5 +1,5 @@
 """Incidents of the demo world: Poisson draws of the hazard model at every ~1 km road piece and hour,
-from the same weather fields that are written to the analysis files (CONTRACT section 2, `generic`).
+from the same weather fields that are written to the analysis files (the `generic` incident preset, docs/importers.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A scenario world's road network: corridors densified to ~1 km vertices, split into features by
-province, bridge, tunnel and mountain stretch, written as GeoJSON with OSM tags (CONTRACT section 1).
+province, bridge, tunnel and mountain stretch, written as GeoJSON with OSM tags (docs/importers.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The demo world's weather: analytic hourly fields from cold-air outbreaks and moving precipitation
-systems, with a warm-layer rule for the precipitation phase, written as CF NetCDF (CONTRACT section 3).
+systems, with a warm-layer rule for the precipitation phase, written as CF NetCDF (docs/weather-import.md).
 
 All times are hours since EPOCH (UTC). Every field is a pure function of the world (its outbreaks
 and systems), the grid and the hour, so analyses and forecasts share one physics; a forecast is the

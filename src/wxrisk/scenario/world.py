@@ -149,7 +149,7 @@ def world_hazards(out: Path, seed: int, size: str, write_analysis: bool = False,
 
 
 def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo", world: str = "demo") -> ScenarioFiles:
-    """Write a scenario world into `out_dir` in the CONTRACT formats; same world, seed and size, same bytes."""
+    """Write a scenario world into `out_dir` in the formats the importers read; same world, seed and size, same bytes."""
     spec, world_def = size_spec(size, world), world_spec(world)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

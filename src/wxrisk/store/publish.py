@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
+from wxrisk.vocab import atomic_write_text, frame_registered, utc_now
 
 # Snapshot table -> query on the working database; `$run` is the run id. A table missing from
 # the working database (an older schema) is skipped rather than failing the publication.
@@ -24,12 +25,6 @@ BOARD_QUERIES: dict[str, str] = {
     "runs": "SELECT * FROM runs WHERE run_id = $run",
     "risk": "SELECT * FROM risk WHERE run_id = $run",
     "segments": "SELECT * FROM segments WHERE segment_id IN (SELECT DISTINCT segment_id FROM risk WHERE run_id = $run)",
-    "weather": (
-        "SELECT w.* FROM weather_rows w JOIN runs r ON r.run_id = $run "
-        "WHERE w.valid_time >= r.start_time - INTERVAL 24 HOUR "
-        "AND w.valid_time < r.start_time + to_hours(r.hours) "
-        "AND (w.kind = 'analysis' OR w.issued_at = r.weather_issued_at)"
-    ),
     "incidents": (
         "SELECT i.* FROM incidents i JOIN runs r ON r.run_id = $run "
         "WHERE i.occurred_at >= r.start_time - INTERVAL 30 DAY AND i.occurred_at < r.start_time + to_hours(r.hours)"
@@ -45,20 +40,25 @@ BOARD_QUERIES: dict[str, str] = {
 CURRENT = "CURRENT"
 
 
+WEATHER_COLUMNS = ("segment_id", "valid_time", "kind", "t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm",
+                   "ptype", "wind_ms", "vis_m")
+
+
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database()"
     ).fetchall()}
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, keep: int = 10,
+                weather: pd.DataFrame | None = None, feature_labels: pd.DataFrame | None = None) -> Path:
+    """Copy run `run_id` into `boards_dir/<run_id>.duckdb` and make it the current board.
 
-
-def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, keep: int = 10) -> Path:
-    """Copy run `run_id` into `boards_dir/<run_id>.duckdb` and make it the current board."""
+    weather        : the weather the run's features used, one row per segment and hour
+                     (`WEATHER_COLUMNS`; `kind` says whether the forecast or the analysis gave it)
+    feature_labels : `name, label_zh, label_en` of the model's features (the words the app shows
+                     for a missing input), so the app never imports the feature catalogue
+    """
     boards = settings.boards_dir
     boards.mkdir(parents=True, exist_ok=True)
     final = boards / f"{run_id}.duckdb"
@@ -68,27 +68,32 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     con.execute("ATTACH ? AS snapshot", [str(tmp)])
     try:
         _copy_run(con, run_id, tables)
+        for name, frame in (("weather", None if weather is None else weather[list(WEATHER_COLUMNS)]),
+                            ("feature_labels", feature_labels)):
+            if frame is not None:
+                with frame_registered(con, "published_frame", frame):
+                    con.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM published_frame")
     except BaseException:
         con.execute("DETACH snapshot")
         tmp.unlink(missing_ok=True)
         raise
     con.execute("DETACH snapshot")
     os.replace(tmp, final)
-    _atomic_write_text(boards / CURRENT, json.dumps({"run_id": run_id, "file": final.name}))
+    atomic_write_text(boards / CURRENT, json.dumps({"run_id": run_id, "file": final.name}))
     _prune(boards, keep)
     return final
 
 
 def _copy_run(con: duckdb.DuckDBPyConnection, run_id: str, tables: set[str]) -> None:
     for name, query in BOARD_QUERIES.items():
-        source = {"quarantine_counts": "quarantine", "weather": "weather_hourly"}.get(name, name)
+        source = {"quarantine_counts": "quarantine"}.get(name, name)
         if source not in tables:
             continue
         params = [run_id] if "$run" in query else []
         con.execute(f"CREATE TABLE snapshot.{name} AS {query.replace('$run', '$1')}", params)
     con.execute(
         "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
-        [run_id, datetime.now(UTC).replace(tzinfo=None)],
+        [run_id, utc_now()],
     )
 
 

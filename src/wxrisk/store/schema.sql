@@ -120,5 +120,9 @@ CREATE TABLE IF NOT EXISTS risk (
     ice_risk       DOUBLE                    -- calibrated P(at least one ice/snow incident in the hour); NULL
                                              -- when the model gives none
 );
+-- One rule resolves weather (wxrisk.features.build: forecast first, then analysis, newest import);
+-- the older view with a rule of its own goes.
+DROP VIEW IF EXISTS weather_segment_hour;
+
 -- Databases made before ice_risk existed gain the column (NULL for their runs).
 ALTER TABLE risk ADD COLUMN IF NOT EXISTS ice_risk DOUBLE;

@@ -46,7 +46,7 @@ def run(roads: Path, point: Path, month: str, fan_out: bool) -> list[tuple[str, 
         con.execute("CHECKPOINT")
         segments = con.execute("SELECT count(*) FROM segments").fetchone()[0]
         first = pd.Timestamp(month)
-        features, feature_s = timed(lambda: build_features(con, first, first + pd.offsets.MonthBegin(1)))
+        features, feature_s = timed(lambda: build_features(con, settings, first, first + pd.offsets.MonthBegin(1)))
         lines = [("segments", f"{segments:,}"), ("station-hours stored", f"{result.rows_kept:,}"),
                  ("import", f"{seconds:.2f} s"), ("database growth", f"{megabytes(db) - roads_mb:.1f} MB"),
                  (f"build_features {month}, all segments", f"{len(features):,} segment-hours in {feature_s:.2f} s")]

@@ -9,7 +9,7 @@ point files (Open-Meteo CSV, GHCN-Daily, mapped station CSV) go to `weather.stat
 Window key: `weather:<kind>:<issued or ->:<first valid>/<last valid>:<columns>`. A newer file with
 the same kind, issue time, valid range and variables replaces the older one's rows; files with
 other variables for the same hours (ERA5 `t2m` and `tp` downloaded apart) are kept side by side
-and combined by the `weather_segment_hour` view (`store/weather.sql`).
+and combined variable by variable when read (`wxrisk.features.build`, the one weather rule).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The board's pages, run by Streamlit's navigation from `streamlit_app.py`."""

@@ -1,0 +1,88 @@
+"""The scored segment-hours of a run, kept in memory for the board: small columns, aligned rows.
+
+Scoring computes features, risk, tiers and weather conditions a tile of segments at a time and
+keeps only what the board reads (about 50 bytes a segment-hour), so the board never reads the
+13 million risk rows of a national run back from DuckDB nor holds the feature table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from wxrisk.vocab import TIERS
+
+CONDITION_COLUMNS = ("freezing_rain", "snow", "black_ice", "fog")
+DRIVER_COLUMNS = ("top_drivers", "top_drivers_en")
+BOARD_COLUMNS = ("segment_id", "valid_time", "risk", "ice_risk", "baseline_risk", "tier", *DRIVER_COLUMNS,
+                 *CONDITION_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """A run's scored segment-hours, one row each, sorted by segment then hour.
+
+    frame columns (`BOARD_COLUMNS`):
+      segment_id     Categorical of str
+      valid_time     datetime64[us], naive UTC (the hour ending then)
+      risk           float64, calibrated P(at least one incident of any kind) [0-1]
+      ice_risk       float64, calibrated P(at least one ice/snow incident); NaN when the model gives none
+      baseline_risk  float64, the segment's normal hourly risk; NaN when unknown
+      tier           Categorical, categories `TIERS` (ordered)
+      top_drivers, top_drivers_en   Categorical of str, NaN where no drivers were made
+      freezing_rain, snow, black_ice, fog   bool, the weather conditions of the features the model used
+    Segment-hours without weather (an incomplete run) have no row.
+    rules         : the board rules the tiers were assigned with (loaded once per run)
+    skipped_rules : tier rules skipped for lack of an input column
+    """
+
+    run_id: str
+    frame: pd.DataFrame
+    rules: dict
+    skipped_rules: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk=None, drivers=(None, None),
+                conditions: pd.DataFrame | dict | None = None) -> pd.DataFrame:
+    """A frame in the `ScoredRun` layout from columns (absent ones: NaN risks, no drivers, no conditions)."""
+    n = len(risk)
+    nan = np.full(n, np.nan)
+    frame = pd.DataFrame({
+        "segment_id": pd.Categorical(segment_id),
+        "valid_time": np.asarray(valid_time, dtype="datetime64[us]"),
+        "risk": np.asarray(risk, dtype="float64"),
+        "ice_risk": nan if ice_risk is None else np.asarray(ice_risk, dtype="float64"),
+        "baseline_risk": nan if baseline_risk is None else np.asarray(baseline_risk, dtype="float64"),
+        "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
+    })
+    for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
+        frame[name] = pd.Categorical(np.full(n, None, dtype=object) if values is None else np.asarray(values, dtype=object))
+    for name in CONDITION_COLUMNS:
+        values = None if conditions is None else conditions[name]
+        frame[name] = np.zeros(n, dtype=bool) if values is None else np.asarray(values, dtype=bool)
+    return frame
+
+
+def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Tiles' board frames as one, keeping the categorical columns categorical (no object copies)."""
+    frames = [f for f in frames if len(f)] or list(frames[:1])
+    if not frames:
+        return board_frame([], [], [], [])
+    columns = {}
+    for name in BOARD_COLUMNS:
+        parts = [f[name] for f in frames]
+        if name in ("segment_id", *DRIVER_COLUMNS):
+            columns[name] = union_categoricals([pd.Categorical(p) for p in parts], ignore_order=True)
+        elif name == "tier":
+            columns[name] = pd.Categorical.from_codes(np.concatenate([p.cat.codes.to_numpy() for p in parts]),
+                                                      categories=TIERS, ordered=True)
+        else:
+            columns[name] = np.concatenate([p.to_numpy() for p in parts])
+    return pd.DataFrame(columns, copy=False)
