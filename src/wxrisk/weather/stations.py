@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 
 from wxrisk.config import WxriskError
 from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
+from wxrisk.vocab import insert_frame
 from wxrisk.weather.variables import CANONICAL_COLUMNS
 
 KIND = "weather"
@@ -168,12 +169,7 @@ def remap_stations(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     for resolution, group in stations.groupby("resolution"):
         mapped = nearest_stations(segments, group.reset_index(drop=True))
         mapped.insert(2, "resolution", resolution)
-        con.register("wx_station_map", mapped)
-        try:
-            con.execute("INSERT INTO segment_station SELECT segment_id, station_id, resolution, distance_km, "
-                        "height_m, t_offset_c FROM wx_station_map")
-        finally:
-            con.unregister("wx_station_map")
+        insert_frame(con, "segment_station", mapped)
         summary[resolution] = {"segments_served": len(mapped), "segments_beyond_reach": len(segments) - len(mapped),
                                "segments_height_adjusted": int(mapped["height_m"].notna().sum())}
     return summary
@@ -233,11 +229,7 @@ def write_series(entry: ImportEntry, series: StationSeries, reach_km: float) -> 
     for column in columns:
         if column not in frame:
             frame[column] = np.nan
-    con.register("wx_station_rows", frame[columns])
-    try:
-        con.execute(f"INSERT INTO {table} SELECT * FROM wx_station_rows")
-    finally:
-        con.unregister("wx_station_rows")
+    insert_frame(con, table, frame, columns)
     entry.quarantine(series.quarantined)
     remap_stations(con)
     entry.rows_read = len(series.frame) + len(series.quarantined)
