@@ -4,7 +4,8 @@ Layout (docs/importers.md, "The inbox"):
 
     inbox/
       incidents/...   incident exports (CSV, Parquet), any subfolders; options from the nearest
-                      `inbox.yaml` (preset or mapping, tz, encoding, max_quarantined)
+                      `inbox.yaml` (preset or mapping, tz, encoding, max_quarantined,
+                      same_name_replaces)
       weather/...     weather files (GRIB, NetCDF, station CSV); options from the nearest
                       `inbox.yaml` (kind: analysis | forecast, issued)
       processed/<UTC date>/<same relative path>   imported, with `<name>.reason.txt` (the summary)
@@ -34,6 +35,7 @@ import yaml
 from wxrisk.config import Settings, WxriskError
 from wxrisk.store import connect
 from wxrisk.store.ledger import ImportResult
+from wxrisk.vocab import atomic_write_text
 
 KINDS = ("incidents", "weather")
 CONFIG_NAME = "inbox.yaml"
@@ -42,7 +44,7 @@ LOCK_NAME = ".inbox.lock"
 OUTCOME_FOLDERS = ("processed", "rejected")
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", "~")
 OPTION_KEYS = {
-    "incidents": ("preset", "mapping", "tz", "encoding", "max_quarantined"),
+    "incidents": ("preset", "mapping", "tz", "encoding", "max_quarantined", "same_name_replaces"),
     "weather": ("kind", "issued"),
 }
 CHANGED = ("imported", "replaced")
@@ -95,7 +97,7 @@ def stable_files(inbox: Path) -> tuple[list[str], list[str]]:
     except (FileNotFoundError, ValueError):
         previous = {}
     current = scan(inbox)
-    state_path.write_text(json.dumps(current), encoding="utf-8")
+    atomic_write_text(state_path, json.dumps(current))
     ready = [name for name, signature in current.items() if previous.get(name) == signature]
     return ready, [name for name in current if name not in ready]
 
@@ -150,8 +152,14 @@ def _read_options(config: Path, kind: str, inbox: Path) -> dict:
     return options
 
 
-def import_file(con, settings: Settings, inbox: Path, relative: str) -> list[ImportResult]:
-    """Import one inbox file by its kind folder and options; WxriskError when it is refused."""
+def import_file(con, settings: Settings, inbox: Path, relative: str, kept_at: Path) -> list[ImportResult]:
+    """Import one inbox file by its kind folder and options; WxriskError when it is refused.
+
+    Incident rows belong to the source `kept_at` (where the file will be kept): every drop is a
+    source of its own, so a daily export under a fixed name adds to the earlier ones (ids already
+    imported are quarantined). With `same_name_replaces: true` they belong to the inbox path
+    instead: a file dropped again under the same name replaces the earlier drop's rows.
+    """
     kind = kind_of(relative)
     path = inbox / relative
     if kind == "unknown":
@@ -162,22 +170,28 @@ def import_file(con, settings: Settings, inbox: Path, relative: str) -> list[Imp
         from wxrisk.incidents.importer import import_incidents
 
         max_share = float(options.pop("max_quarantined", 0.5))
-        return [import_incidents(con, settings, path, max_quarantined=max_share, **options)]
+        source = path if options.pop("same_name_replaces", False) is True else kept_at
+        return [import_incidents(con, settings, path, max_quarantined=max_share, source=source, **options)]
     from wxrisk.weather.importer import import_weather
 
     return import_weather(con, settings, [path], kind=str(options.get("kind", "analysis")),
                           issued=options.get("issued"))
 
 
-def settle(inbox: Path, relative: str, outcome: str, reason: str, now: datetime | None = None) -> str:
-    """Move the file to `processed/` or `rejected/` (dated folder) with a one-line reason file beside it."""
+def destination(inbox: Path, relative: str, outcome: str, now: datetime | None = None) -> Path:
+    """Where a file goes: `<outcome>/<UTC date>/<relative>`, numbered (`name.1.csv`) if taken."""
     day = (now or datetime.now(UTC)).strftime("%Y-%m-%d")
     target = inbox / outcome / day / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     number = 1
     while target.exists():
         target = target.with_name(f"{Path(relative).stem}.{number}{Path(relative).suffix}")
         number += 1
+    return target
+
+
+def settle(inbox: Path, relative: str, target: Path, reason: str) -> str:
+    """Move the file to `target` with a one-line reason file beside it; the new relative path."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(inbox / relative, target)
     one_line = " ".join(reason.split())
     target.with_name(target.name + ".reason.txt").write_text(one_line + "\n", encoding="utf-8")
@@ -188,18 +202,19 @@ def process_file(db: str | Path, settings: Settings, inbox: Path, relative: str)
     """Import one ready file and settle it. Refused: moved to rejected/, RejectedFile raised.
     Any other failure leaves the file in the inbox and propagates (a retry may succeed)."""
     kind = kind_of(relative)
+    kept_at = destination(inbox, relative, "processed")
     try:
         with connect(db) as con:
-            results = import_file(con, settings, inbox, relative)
+            results = import_file(con, settings, inbox, relative, kept_at)
     except WxriskError as refused:
         reason = str(refused).removeprefix(f"{inbox / relative}: ")
-        moved = settle(inbox, relative, "rejected", reason)
+        moved = settle(inbox, relative, destination(inbox, relative, "rejected"), reason)
         raise RejectedFile(Outcome(relative, kind, "rejected", reason, moved, False)) from refused
     reason = " | ".join(r.summary().splitlines()[0].removeprefix(f"{inbox / relative}: ") for r in results)
     warnings = [w for r in results for w in r.summary().splitlines()[1:]]
     if warnings:
         reason += " | " + " | ".join(w.removeprefix(f"{inbox / relative}: ") for w in warnings)
-    moved = settle(inbox, relative, "processed", reason)
+    moved = settle(inbox, relative, kept_at, reason)
     return Outcome(relative, kind, "processed", reason, moved, any(r.status in CHANGED for r in results))
 
 

@@ -39,6 +39,23 @@ def test_a_file_is_taken_only_when_unchanged_since_the_previous_poll(tmp_path):
     assert stable_files(inbox) == ([], ["incidents/a.csv"])
 
 
+@pytest.mark.parametrize(("options", "expected"), [("", {"d1", "d2"}), ("same_name_replaces: true\n", {"d2"})])
+def test_a_daily_export_under_a_fixed_name_adds_unless_declared_a_snapshot(tmp_path, options, expected):
+    from wxrisk.config import Settings
+    from wxrisk.inbox import process_file
+
+    inbox, db = tmp_path / "inbox", tmp_path / "x.duckdb"
+    (inbox / "incidents").mkdir(parents=True)
+    (inbox / "incidents" / "inbox.yaml").write_text("tz: UTC\n" + options, encoding="utf-8")
+    for day in ("d1", "d2"):
+        (inbox / "incidents" / "export.csv").write_text(
+            f"incident_id,occurred_at,lat,lon\n{day},2024-02-0{day[1]}T08:00:00Z,30.5,114.3\n", encoding="utf-8")
+        process_file(db, Settings(), inbox, "incidents/export.csv")
+    with connect(db, read_only=True) as con:
+        assert {i for (i,) in con.execute("SELECT incident_id FROM incidents").fetchall()} == expected
+    assert sorted(p.name for p in (inbox / "processed").rglob("export*.csv")) == ["export.1.csv", "export.csv"]
+
+
 def incident_rows(con, start, count: int, prefix: str) -> str:
     """`count` new incidents on real segments of the world, in the hours before `start`."""
     segments = con.execute("SELECT lon, lat, road_ref FROM segments ORDER BY segment_id LIMIT ?", [count]).fetchall()

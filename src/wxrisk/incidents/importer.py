@@ -33,6 +33,7 @@ from wxrisk.store.ledger import (
     retire_source,
     run_import,
 )
+from wxrisk.vocab import frame_registered, insert_frame
 
 INCIDENT_COLUMNS = (*OUTPUT_COLUMNS, "segment_id", "match_distance_m", "source", "import_id")
 KIND = "incidents"
@@ -46,13 +47,10 @@ def source_key(path: str | Path) -> str:
 
 def _ids_taken_elsewhere(con: duckdb.DuckDBPyConnection, ids: pd.Series, window_key: str) -> dict[str, str]:
     """Incident ids of this file already imported from another source: id -> that source's path."""
-    con.register("new_incident_ids", pd.DataFrame({"incident_id": ids.astype(object)}))
-    try:
+    with frame_registered(con, "new_incident_ids", pd.DataFrame({"incident_id": ids.astype(object)})):
         rows = con.execute(
             "SELECT i.incident_id, i.source FROM incidents i JOIN new_incident_ids n USING (incident_id) "
             "WHERE i.source <> ?", [window_key]).fetchall()
-    finally:
-        con.unregister("new_incident_ids")
     return {incident_id: source.removeprefix(f"{KIND}:") for incident_id, source in rows}
 
 
@@ -64,12 +62,15 @@ def import_options(rules: Mapping, tz: str, encoding: str) -> dict:
 def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: str | Path,
                      preset: str | None = "generic", mapping: str | Path | None = None,
                      tz: str | None = None, encoding: str | None = None,
-                     max_quarantined: float = DEFAULT_MAX_QUARANTINED, replace: str | None = None) -> ImportResult:
+                     max_quarantined: float = DEFAULT_MAX_QUARANTINED, replace: str | None = None,
+                     source: str | Path | None = None) -> ImportResult:
     """Import an incidents file with a preset or a YAML mapping -> ImportResult.
 
     Local times are read in `tz`, else the mapping's time zone, else `settings.timezone` (a row's
     `tz` column wins). `replace` names an earlier import (id, path or source) whose rows this
-    file's rows replace in the same transaction. Refusals raise WxriskError and write nothing.
+    file's rows replace in the same transaction. `source` names the source the rows belong to when
+    it is not the file's own path (the inbox: where the file is kept once imported). Refusals raise
+    WxriskError and write nothing.
     """
     if not 0 <= max_quarantined <= 1:
         raise WxriskError(f"--max-quarantined {max_quarantined}: a share between 0 and 1")
@@ -78,7 +79,7 @@ def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: s
     zone = check_zone(zone_name, "--tz" if tz else "time zone")
     parsed = parse_incidents(path, rules, zone, encoding, max_quarantined)
     refuse_if_mostly_quarantined(path, parsed.rows_read, parsed.rejected, max_quarantined)
-    window_key = source_key(path)
+    window_key = source_key(source or path)
     retired = find_source(con, replace) if replace else None
     if retired is not None and retired.window_key == window_key:
         retired = None  # the file replaces its own source anyway
@@ -101,11 +102,7 @@ def import_incidents(con: duckdb.DuckDBPyConnection, settings: Settings, path: s
         refuse_if_mostly_quarantined(path, parsed.rows_read, parsed.rejected + clashes, max_quarantined,
                                      hint=_replace_hint(taken) if clashes else "")
         kept = incidents[~clash].assign(source=window_key, import_id=entry.import_id)[list(INCIDENT_COLUMNS)]
-        con.register("new_incidents", kept)
-        try:
-            con.execute(f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}) SELECT * FROM new_incidents")
-        finally:
-            con.unregister("new_incidents")
+        insert_frame(con, "incidents", kept, INCIDENT_COLUMNS)
         entry.quarantine(parsed.rejected + clashes)
         entry.rows_read = parsed.rows_read
         entry.rows_kept = len(kept)
@@ -192,12 +189,8 @@ def rematch_incidents(con: duckdb.DuckDBPyConnection, settings: Settings) -> int
         settings.match_tolerance_m)
     matches = pd.DataFrame({"incident_id": stored["incident_id"].astype(object),
                             "segment_id": segment_ids, "match_distance_m": distance_m})
-    con.register("incident_matches", matches)
-    try:
-        with transaction(con):
-            con.execute(
-                "UPDATE incidents SET segment_id = m.segment_id, match_distance_m = m.match_distance_m "
-                "FROM incident_matches m WHERE incidents.incident_id = m.incident_id")
-    finally:
-        con.unregister("incident_matches")
+    with frame_registered(con, "incident_matches", matches), transaction(con):
+        con.execute(
+            "UPDATE incidents SET segment_id = m.segment_id, match_distance_m = m.match_distance_m "
+            "FROM incident_matches m WHERE incidents.incident_id = m.incident_id")
     return int(pd.notna(segment_ids).sum())

@@ -20,15 +20,16 @@ import pandas as pd
 
 from wxrisk.config import WxriskError
 from wxrisk.incidents.mapping import CANONICAL_COLUMNS, VOCABULARY, Mapping, code_key
-from wxrisk.incidents.positions import _distance_m, parse_positions
+from wxrisk.incidents.positions import parse_positions
 from wxrisk.incidents.reading import RawTable, read_table
 from wxrisk.incidents.times import parse_times
 from wxrisk.roads.tags import parse_bool
+from wxrisk.vocab import haversine_km
 
 OUTPUT_COLUMNS = ("incident_id", "occurred_at", "lat", "lon", "road_ref", "severity", "surface",
                   "weather", "vehicles", "casualties", "synthetic")
 SEVERITY_RANK = {"fatal": 0, "serious": 1, "slight": 2, "damage_only": 3}
-MERGE_DISTANCE_M = 200.0  # rows of one incident (casualty rows) lie within this distance [m]
+MERGE_DISTANCE_KM = 0.2  # rows of one incident (casualty rows) lie within this distance [km]
 MIN_ROWS_FOR_CONSTANT_WARNING = 20
 RELATED = (("surface", "weather"), ("weather", "surface"))
 REQUIRED = "incident_id; occurred_at or date (+ time, or hour [+ minute]); lat + lon or easting + northing"
@@ -254,7 +255,7 @@ def deduplicate(rows: pd.DataFrame, mapping: Mapping) -> tuple[pd.DataFrame, int
         if mapping.duplicate_ids == "merge":
             if row["occurred_at"] != first["occurred_at"]:
                 conflict = f"at another time ({row['occurred_at']:%Y-%m-%d %H:%M} UTC)"
-            elif _distance_m(row["lon"], row["lat"], first["lon"], first["lat"]) > MERGE_DISTANCE_M:
+            elif haversine_km(row["lon"], row["lat"], first["lon"], first["lat"]) > MERGE_DISTANCE_KM:
                 conflict = f"at another place ({row['lat']:.5f}, {row['lon']:.5f})"
             else:
                 continue

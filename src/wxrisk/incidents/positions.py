@@ -15,8 +15,9 @@ import pandas as pd
 import pyproj
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import haversine_km
 
-AGREE_M = 1_000.0  # lat/lon and grid reference of one row agree within this distance [m]
+AGREE_KM = 1.0  # lat/lon and grid reference of one row agree within this distance [km]
 EXTENT_PAD_DEG = 0.5  # how far outside the road network's extent a position still counts as inside [deg]
 
 
@@ -106,8 +107,8 @@ def _swap_evidence(lon: pd.Series, lat: pd.Series, grid_lon: pd.Series, grid_lat
                 f"longitude within it (e.g. lat {lat[only_swapped_fits].iloc[0]:g})")
     both = usable & grid_lon.notna()
     if both.sum() >= 5:
-        as_given = _distance_m(lon[both], lat[both], grid_lon[both], grid_lat[both]) <= AGREE_M
-        as_swapped = _distance_m(lat[both], lon[both], grid_lon[both], grid_lat[both]) <= AGREE_M
+        as_given = haversine_km(lon[both], lat[both], grid_lon[both], grid_lat[both]) <= AGREE_KM
+        as_swapped = haversine_km(lat[both], lon[both], grid_lon[both], grid_lat[both]) <= AGREE_KM
         if as_swapped.mean() > 0.5 > as_given.mean():
             return (f"{int(as_swapped.sum())} of {int(both.sum())} rows agree with their grid reference only when "
                     "lat and lon are exchanged")
@@ -132,11 +133,3 @@ def extent_swap_evidence(lon: pd.Series, lat: pd.Series, extent: tuple[float, fl
         return (f"{as_swapped:.0%} of positions fall inside the road network ({west:g}..{east:g}°E, "
                 f"{south:g}..{north:g}°N) only when lat and lon are exchanged")
     return None
-
-
-def _distance_m(lon1, lat1, lon2, lat2) -> pd.Series:
-    """Great-circle distance [m] (haversine, mean Earth radius 6,371 km)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6_371_000.0 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
