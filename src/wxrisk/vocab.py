@@ -73,6 +73,22 @@ def utc_series(times: pd.Series) -> pd.Series:
     return times.dt.tz_convert("UTC").dt.tz_localize(None) if times.dt.tz is not None else times
 
 
+UTC_ZONE_NAMES = ("UTC", "GMT", "Z", "ETC/UTC", "ETC/GMT")
+
+
+def local_series_to_utc(times: pd.Series, zone: str, where: str) -> pd.Series:
+    """Naive local wall-clock times in IANA `zone` as naive UTC. A repeated autumn hour is told
+    apart by the rows' order; a spring hour that does not exist, or an unknown zone, is refused
+    (WxriskError starting with `where`)."""
+    if zone.upper() in UTC_ZONE_NAMES:
+        return times
+    try:
+        local = pd.DatetimeIndex(times).tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # unknown zone, or a clock change the rows do not resolve
+        raise WxriskError(f"{where}: times in zone {zone!r} cannot be read as UTC ({exc})") from exc
+    return pd.Series(local.tz_convert("UTC").tz_localize(None), index=times.index)
+
+
 def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | datetime | None:
     """Naive UTC timestamps as naive local wall-clock time in `tz` (a Series or one datetime)."""
     if values is None:

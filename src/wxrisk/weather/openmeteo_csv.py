@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import local_series_to_utc
 from wxrisk.weather.series import (
     SourceColumn,
     convert_columns,
     first_line,
     gaps,
-    local_to_utc,
     read_text,
     refuse_duplicates,
 )
@@ -140,7 +140,7 @@ def parse_times(text: pd.Series, zone: str, path: Path, row_numbers: np.ndarray)
     if times.isna().any():
         first = int(np.flatnonzero(times.isna().to_numpy())[0])
         raise WxriskError(f"{path}: row {row_numbers[first]}: time {text.iloc[first]!r} is not ISO 8601")
-    return local_to_utc(times, zone, str(path))
+    return local_series_to_utc(times, zone, str(path))
 
 
 def source_columns(header: list[str], path: Path) -> tuple[dict[str, SourceColumn], list[str]]:

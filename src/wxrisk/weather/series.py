@@ -104,21 +104,6 @@ def refuse_duplicates(frame: pd.DataFrame, keys: list[str], row_numbers: np.ndar
                           f"(rows {', '.join(map(str, rows))}...); one value per station and time")
 
 
-UTC_NAMES = ("UTC", "GMT", "Z", "ETC/UTC", "ETC/GMT")
-
-
-def local_to_utc(times: pd.Series, zone: str, where: str) -> pd.Series:
-    """Naive local times in IANA `zone` as naive UTC (a repeated autumn hour is told apart by order;
-    a spring hour that does not exist, or an unknown zone, is refused)."""
-    if zone.upper() in UTC_NAMES:
-        return times
-    try:
-        local = pd.DatetimeIndex(times).tz_localize(zone, ambiguous="infer", nonexistent="raise")
-    except Exception as exc:  # unknown zone, or a clock change the rows do not resolve
-        raise WxriskError(f"{where}: times in zone {zone!r} cannot be read as UTC ({exc})") from exc
-    return pd.Series(local.tz_convert("UTC").tz_localize(None), index=times.index)
-
-
 def read_text(path: Path) -> str:
     """A text file's content as UTF-8 (a leading BOM dropped), `.gz` files decompressed."""
     try:

@@ -24,7 +24,8 @@ import pandas as pd
 import yaml
 
 from wxrisk.config import WxriskError
-from wxrisk.weather.series import SourceColumn, convert_columns, gaps, local_to_utc, refuse_duplicates
+from wxrisk.vocab import local_series_to_utc
+from wxrisk.weather.series import SourceColumn, convert_columns, gaps, refuse_duplicates
 from wxrisk.weather.stations import (
     DAILY_COLUMNS,
     POSITION_TOLERANCE_DEG,
@@ -181,4 +182,4 @@ def parse_station_times(text: pd.Series, time_format: str | None, zone: str, res
         first = int(np.flatnonzero((times != times.dt.floor("h")).to_numpy())[0])
         raise WxriskError(f"{path}: row {row_numbers[first]}: {text.iloc[first]} is not a whole hour "
                           "(hourly rows are the hour ending at that time)")
-    return local_to_utc(times, zone, str(path))
+    return local_series_to_utc(times, zone, str(path))

@@ -25,11 +25,10 @@ from scipy.spatial import cKDTree
 
 from wxrisk.config import WxriskError
 from wxrisk.store.ledger import ImportEntry, ImportResult, file_sha256, run_import
-from wxrisk.vocab import insert_frame
+from wxrisk.vocab import EARTH_RADIUS_KM, insert_frame
 from wxrisk.weather.variables import CANONICAL_COLUMNS
 
 KIND = "weather"
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG) [km]
 # ICAO standard atmosphere (ICAO Doc 7488/3, also ISO 2533:1975): temperature falls 6.5 K per km
 # of height in the troposphere. Used to carry a station's temperature to a road's height.
 LAPSE_RATE_C_PER_M = -0.0065
