@@ -65,7 +65,7 @@ def import_forecast(db: str, fetched: FetchResult) -> list[str]:
 
     with connect(db) as con:
         results = import_weather(con, load_settings(db), fetched.paths, kind="forecast",
-                                 issued=fetched.issued_at)
+                                 issued=fetched.issued_at, counted=not fetched.from_cache)
     return [result.summary() for result in results]
 
 

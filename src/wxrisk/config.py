@@ -10,6 +10,7 @@ in the file is an error of one line naming the file and the option.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,6 +44,7 @@ class Settings:
     playbook: Path | None = None  # measures playbook (default: the packaged playbook.yaml)
     stale_forecast_hours: float = STALE_FORECAST_HOURS
     tile_segments: int = 16_384  # segments scored together; bounds a run's working memory
+    duckdb_memory: str = "1GB"  # most memory DuckDB keeps during a board run
     dask_address: str | None = None  # a Dask scheduler for `--dask` (else a local cluster)
     config_path: Path | None = None  # the config file these settings were read from
     extra: dict = field(default_factory=dict)  # rooms' own sections of the config file: "model", "http"
@@ -87,7 +89,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("board.playbook", Path, None, "measures playbook YAML (default: the packaged playbook.yaml)"),
     Option("board.stale_forecast_hours", float, STALE_FORECAST_HOURS,
            "a forecast issued longer ago than this is flagged stale [h]"),
-    Option("scoring.tile_segments", int, 16_384, "segments scored together (memory ~ 5 MB each) "),
+    Option("scoring.tile_segments", int, 16_384, "segments scored together: about 60 kB of memory a segment "
+           "for a 72 h board, two tiles at a time"),
+    Option("scoring.duckdb_memory", str, "1GB", "most memory DuckDB keeps during a board run (e.g. 2GB)"),
     Option("scoring.dask_address", str, None, "Dask scheduler for --dask, e.g. tcp://host:8786",
            "WXRISK_DASK_ADDRESS"),
     Option("model.num_boost_round", int, 600, "most boosting rounds"),
@@ -138,6 +142,8 @@ def _checked(path: Path, option: Option, value) -> object:
         return resolved
     if option.key == "timezone":
         check_timezone(value, f"{path}: timezone")
+    if option.key == "scoring.duckdb_memory" and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise WxriskError(f"{path}: scoring.duckdb_memory must be an amount like 1GB or 512MB, not {value!r}")
     if option.key == "model.calibration" and value not in ("platt", "isotonic"):
         raise WxriskError(f"{path}: model.calibration must be platt or isotonic, not {value!r}")
     return float(value) if kind is float else value
@@ -208,6 +214,7 @@ def load_settings(db_path: str | Path | None = None, config: str | Path | None =
         board_rules=values["board.rules"], playbook=values["board.playbook"],
         stale_forecast_hours=float(values["board.stale_forecast_hours"]),
         tile_segments=int(values["scoring.tile_segments"]), dask_address=values["scoring.dask_address"],
+        duckdb_memory=str(values["scoring.duckdb_memory"]),
         config_path=path,
         extra={section: {k.split(".", 1)[1]: v for k, v in values.items()
                          if k.startswith(f"{section}.") and v != OPTIONS_BY_KEY[k].default}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,15 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.features import FeatureWindow, WeatherSource, feature_window, resolved_weather, tile_features
+from wxrisk.features import (
+    FEATURE_NAMES,
+    FeatureTable,
+    FeatureWindow,
+    WeatherSource,
+    feature_window,
+    resolved_weather,
+    tile_features,
+)
 from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame, concat_board_frames
 from wxrisk.store.db import transaction
 from wxrisk.store.publish import publish_run
@@ -177,7 +186,16 @@ def run_window(con, settings: Settings, plan: RunPlan) -> FeatureWindow:
 
 
 def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int) -> TileScore:
-    """Features of segments [first, stop) -> calibrated risk and drivers -> tiers and conditions.
+    """Features of segments [first, stop) -> calibrated risk and drivers -> tiers and conditions."""
+    clock = Clock()
+    table = tile_features(con, window, first, stop)
+    clock.lap("features")
+    return score_table(table, window, model, plan, first, stop, clock)
+
+
+def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int,
+                clock: Clock) -> TileScore:
+    """A tile's features -> calibrated risk and drivers -> tiers and weather conditions.
 
     Segment-hours without the core weather inputs are not scored. Drivers in words go to at most
     the tile's share of `predict.MAX_DRIVER_ROWS`, the riskiest rows first.
@@ -185,12 +203,12 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
     from wxrisk.board.tiers import assign_tiers, condition_flags, icing_now
     from wxrisk.model.predict import MAX_DRIVER_ROWS, predict_risk
 
-    clock = Clock()
-    table = tile_features(con, window, first, stop)
-    features = table.frame if table.covered.all() else table.frame[table.covered].reset_index(drop=True)
-    clock.lap("features")
+    covered = table.covered.reshape(stop - first, len(window.hours))
+    table = table.covered_only()
+    features = table.frame
     share = MAX_DRIVER_ROWS * (stop - first) / max(len(window.segments), 1)
-    scored = predict_risk(model, features, max_driver_rows=int(np.ceil(share)))
+    matrix = table.matrix if list(model.feature_names) == list(FEATURE_NAMES) else None
+    scored = predict_risk(model, features, max_driver_rows=int(np.ceil(share)), matrix=matrix)
     scored["baseline_risk"] = normal_hourly_risk(features)
     clock.lap("prediction")
     icing = icing_now(features, plan.rules)
@@ -201,7 +219,6 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
         baseline_risk=scored["baseline_risk"], ice_risk=scored.get("ice_risk"),
         drivers=(scored["top_drivers"], scored["top_drivers_en"]),
         conditions={name: conditions[name].to_numpy() for name in CONDITION_COLUMNS})
-    covered = table.covered.reshape(stop - first, len(window.hours))
     has_weather = covered.any(axis=1)  # a segment with no covered hour is outside the weather, not a gap
     clock.lap("tiers")
     return TileScore(frame, (~covered[has_weather]).sum(axis=0), table.unavailable, window.missing_inputs,
@@ -210,24 +227,39 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
 
 
 def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> Iterator[TileScore]:
-    """Every tile of the run scored in this process, one after another (lazily)."""
+    """Every tile of the run scored in this process, lazily, in order. The next tile's features are
+    computed on a second thread (its own cursor) while this one is predicted: on two cores the
+    numpy of one overlaps the LightGBM and DuckDB of the other."""
     from wxrisk.model.registry import load_model
 
     window = run_window(con, settings, plan)
     model = load_model(settings, plan.model_version)
     tiles = window.tiles(settings.tile_segments)
     progress(f"scoring {len(window.segments):,} segments x {plan.hours} h in {len(tiles)} tile(s)")
-    for first, stop in tiles:
-        yield score_tile(con, window, model, plan, first, stop)
+
+    def features_of(first: int, stop: int) -> tuple[FeatureTable, float]:
+        began = time.perf_counter()
+        return tile_features(reader, window, first, stop), time.perf_counter() - began
+
+    with ThreadPoolExecutor(max_workers=1) as pool, con.cursor() as reader:
+        pending = pool.submit(features_of, *tiles[0])
+        for i, (first, stop) in enumerate(tiles):
+            table, seconds = pending.result()
+            if i + 1 < len(tiles):
+                pending = pool.submit(features_of, *tiles[i + 1])
+            clock = Clock()
+            clock.seconds["features"] = seconds
+            yield score_table(table, window, model, plan, first, stop, clock)
 
 
 def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
     """Write the run's risk rows, once, from its scored frame (`ice_risk` NULL when the model gives none)."""
-    rows = frame.assign(run_id=run_id)[RISK_COLUMNS]
+    columns = RISK_COLUMNS[1:]
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
-        with frame_registered(con, "scored_rows", rows):
-            con.execute(f"INSERT INTO risk BY NAME SELECT {', '.join(RISK_COLUMNS)} FROM scored_rows")
+        with frame_registered(con, "scored_rows", frame[columns]):
+            con.execute(f"INSERT INTO risk BY NAME SELECT ?::TEXT AS run_id, {', '.join(columns)} FROM scored_rows",
+                        [run_id])
 
 
 @dataclass(frozen=True)
@@ -319,14 +351,18 @@ def build_run_board(con, settings: Settings, scored: ScoredRun) -> dict:
     return build_board(con, settings, scored.run_id, scored)
 
 
-def board_weather(con, plan: RunPlan) -> pd.DataFrame:
+def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterator[pd.DataFrame]:
     """The resolved weather the features used, for the segments of the run's stretches: what the
-    published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour)."""
+    published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour),
+    a part of `segments_per_part` segments at a time."""
     ids = set()
     for (members,) in con.execute("SELECT segment_ids FROM stretches WHERE run_id = ?", [plan.run_id]).fetchall():
         ids.update(json.loads(members or "[]"))
+    ids = sorted(ids)
     first = plan.start - timedelta(hours=SNAPSHOT_WEATHER_HOURS_BEFORE)
-    return resolved_weather(con, plan.weather.source, sorted(ids), first, plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+    for part in range(0, max(len(ids), 1), segments_per_part):
+        yield resolved_weather(con, plan.weather.source, ids[part:part + segments_per_part], first,
+                               plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
 
 
 def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
@@ -387,9 +423,10 @@ class RunState:
 
 
 def connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A short connection for one step, DuckDB's memory bounded by `settings.duckdb_memory`."""
     from wxrisk.store import connect
 
-    return connect(settings.db_path)
+    return connect(settings.db_path, memory_limit=settings.duckdb_memory)
 
 
 def _plan(state: RunState) -> None:
@@ -416,13 +453,13 @@ def _score(state: RunState) -> None:
 def _board(state: RunState) -> None:
     with connection(state.settings) as con:
         state.board = build_run_board(con, state.settings, state.scored)
+    state.scored = None  # risk rows and board are written: the scored columns are no longer needed
     state.progress(f"board: {state.board.get('stretches', 0)} stretches")
 
 
 def _publish(state: RunState) -> None:
     with connection(state.settings) as con:
         state.published = publish_scored_run(con, state.settings, state.plan, state.summary)
-    state.scored = None  # the board is written: free the scored columns
 
 
 @dataclass(frozen=True)

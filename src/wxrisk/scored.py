@@ -63,7 +63,12 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
     })
     for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
-        frame[name] = pd.Categorical(np.full(n, None, dtype=object) if values is None else np.asarray(values, dtype=object))
+        if values is None:
+            frame[name] = pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype=object))
+        elif isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            frame[name] = pd.Categorical(values)  # already categorical: no strings made per row
+        else:
+            frame[name] = pd.Categorical(np.asarray(values, dtype=object))
     for name in CONDITION_COLUMNS:
         values = None if conditions is None else conditions[name]
         frame[name] = np.zeros(n, dtype=bool) if values is None else np.asarray(values, dtype=bool)
@@ -79,10 +84,16 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     for name in BOARD_COLUMNS:
         parts = [f[name] for f in frames]
         if name in ("segment_id", *DRIVER_COLUMNS):
-            columns[name] = union_categoricals([pd.Categorical(p) for p in parts], ignore_order=True)
+            columns[name] = union_categoricals([_text_categorical(p) for p in parts], ignore_order=True)
         elif name == "tier":
             columns[name] = pd.Categorical.from_codes(np.concatenate([p.cat.codes.to_numpy() for p in parts]),
                                                       categories=TIERS, ordered=True)
         else:
             columns[name] = np.concatenate([p.to_numpy() for p in parts])
     return pd.DataFrame(columns, copy=False)
+
+
+def _text_categorical(values) -> pd.Categorical:
+    """A categorical with object-dtype categories (an empty one and a pyarrow-string one then unite)."""
+    values = pd.Categorical(values)
+    return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))

@@ -53,3 +53,20 @@ def test_http_policy_from_settings_backs_off_exponentially():
     assert [policy.backoff_before_attempt_s(n) for n in (2, 3, 4)] == [1.5, 3.0, 6.0]
     with pytest.raises(WxriskError, match="unknown keys"):
         HttpPolicy.from_settings(Settings(extra={"http": {"retries": 3}}))
+
+
+def test_a_fresh_download_is_counted_once_and_a_file_from_disk_at_import(tmp_path):
+    """The fetch counts a download's messages before writing it; the import counts only files it did not."""
+    from wxrisk.weather.grid import open_datasets
+
+    data = (REAL_DATA / "cfrzr_and_cprat.grib").read_bytes()
+    cut = tmp_path / "cut.grib"
+    cut.write_bytes(data[:-20])
+    with pytest.raises(WxriskError, match="cut"):
+        open_datasets(cut)  # a file from disk: counted here
+    whole = tmp_path / "whole.grib"
+    whole.write_bytes(data)
+    datasets = open_datasets(whole, counted=True)  # counted by the fetch already: read straight away
+    assert datasets and all(ds.data_vars for ds in datasets)
+    for ds in datasets:
+        ds.close()

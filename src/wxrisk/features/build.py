@@ -50,15 +50,31 @@ class FeatureTable:
     unavailable    : feature columns that are NaN on every row
     covered        : per row, True when the hour has every core weather input the run has
                      (`CORE_WEATHER`); hours without them must not be scored as if they had weather
+    block          : the feature columns as one (FEATURE_NAMES, rows) float32 array; the frame's
+                     columns are views of it
     """
 
     frame: pd.DataFrame
     missing_inputs: tuple[str, ...]
     unavailable: tuple[str, ...]
     covered: np.ndarray
+    block: np.ndarray
 
     def __len__(self) -> int:
         return len(self.frame)
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(rows, FEATURE_NAMES) float32, column-major, without a copy: what LightGBM reads directly."""
+        return self.block.T
+
+    def covered_only(self) -> FeatureTable:
+        """The rows with weather (this table itself when every row has it)."""
+        if self.covered.all():
+            return self
+        keep = self.covered
+        return FeatureTable(self.frame[keep].reset_index(drop=True), self.missing_inputs, self.unavailable,
+                            keep[keep], np.ascontiguousarray(self.block[:, keep]))
 
 
 class WeatherSource:
@@ -133,10 +149,11 @@ def tile_features(con: duckdb.DuckDBPyConnection, window: FeatureWindow, first: 
                   stop: int | None = None) -> FeatureTable:
     """The feature rows of segments `[first, stop)` of the window, every hour of the window."""
     segs = window.segments.iloc[first:stop].reset_index(drop=True)
-    out = {name: np.empty((len(segs), len(window.hours)), dtype=np.float32) for name in FEATURE_NAMES}
+    block = np.empty((len(FEATURE_NAMES), len(segs) * len(window.hours)), dtype=np.float32)
+    out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
     covered = np.empty((len(segs), len(window.hours)), dtype=bool)
     _fill(con, window, segs, out, covered)
-    return _table(segs, window, out, covered)
+    return _table(segs, window, block, covered)
 
 
 def build_features(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, weather_kind: str = "analysis",
@@ -439,12 +456,14 @@ def _all_nan(values: np.ndarray) -> bool:
     return values.size == 0 or (bool(np.isnan(values.flat[0])) and bool(np.isnan(values).all()))
 
 
-def _table(segs: pd.DataFrame, window: FeatureWindow, out: dict, covered: np.ndarray) -> FeatureTable:
-    """The (segments, hours) arrays as rows, segment by segment, hours ascending."""
+def _table(segs: pd.DataFrame, window: FeatureWindow, block: np.ndarray, covered: np.ndarray) -> FeatureTable:
+    """The (features, segments x hours) block as rows, segment by segment, hours ascending; the
+    feature columns are views of `block` (see `FeatureTable.matrix`)."""
     n_seg, n_hours = len(segs), len(window.hours)
+    frame = pd.DataFrame(block.T, columns=list(FEATURE_NAMES), copy=False)
     ids = pd.Categorical.from_codes(np.repeat(np.arange(n_seg, dtype=np.int32), n_hours),
                                     categories=pd.Index(segs["segment_id"].to_numpy(dtype=object), dtype=object))
-    columns = {"segment_id": ids, "valid_time": np.tile(window.hours, n_seg)}
-    columns |= {name: out[name].reshape(-1) for name in FEATURE_NAMES}
-    unavailable = tuple(name for name in FEATURE_NAMES if _all_nan(out[name]))
-    return FeatureTable(pd.DataFrame(columns, copy=False), window.missing_inputs, unavailable, covered.reshape(-1))
+    frame.insert(0, "valid_time", np.tile(window.hours, n_seg))
+    frame.insert(0, "segment_id", ids)
+    unavailable = tuple(name for j, name in enumerate(FEATURE_NAMES) if _all_nan(block[j]))
+    return FeatureTable(frame, window.missing_inputs, unavailable, covered.reshape(-1), block)

@@ -83,6 +83,16 @@ def driver_codes(contrib: np.ndarray, values: np.ndarray, specs: Sequence[Featur
     return combo, texts
 
 
+def categorical_by_row(codes: np.ndarray, texts: list[str | None]) -> pd.Categorical:
+    """`texts[code]` per row as a Categorical (NaN where `code` is -1): no string per row is made."""
+    labels = np.asarray(texts, dtype=object)
+    valid = np.array([t is not None for t in labels], dtype=bool)
+    names, first = np.unique(labels[valid].astype(str), return_inverse=True) if valid.any() else ([], [])
+    remap = np.full(len(labels) + 1, -1, dtype=np.int64)
+    remap[np.flatnonzero(valid)] = first
+    return pd.Categorical.from_codes(remap[np.where(codes < 0, len(labels), codes)], categories=list(names))
+
+
 def texts_by_row(codes: np.ndarray, texts: list[str | None]) -> pd.Series:
     """A string Series with `texts[code]` per row, null where `code` is -1 (done in Arrow, no Python loop)."""
     indices = pa.array(codes, mask=codes < 0)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import WxriskError
-from wxrisk.model.explain import contributions, driver_codes, texts_by_row
+from wxrisk.model.explain import categorical_by_row, contributions, driver_codes
 from wxrisk.model.registry import LoadedModel
 
 DRIVERS_MIN_RISK = 0.003
@@ -30,8 +30,12 @@ def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
     return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
-def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> np.ndarray:
-    """Calibrated risk of every row, a chunk at a time so no full float32 copy of the table is made."""
+def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS,
+                 matrix: np.ndarray | None = None) -> np.ndarray:
+    """Calibrated risk of every row, a chunk at a time so no full float32 copy of the table is made;
+    `matrix` (rows x model.feature_names, float32, C or Fortran order) is read whole, without a copy."""
+    if matrix is not None:
+        return model.risk(matrix)
     risk = np.empty(len(features_df), dtype="float64")
     for first in range(0, len(features_df), chunk_rows):
         chunk = features_df.iloc[first:first + chunk_rows]
@@ -48,26 +52,30 @@ def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndar
 
 
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
-                 n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS) -> pd.DataFrame:
+                 n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS,
+                 matrix: np.ndarray | None = None) -> pd.DataFrame:
     """DataFrame `segment_id, valid_time, risk, top_drivers, top_drivers_en`, one row per input row.
 
     risk : calibrated probability of at least one incident on the segment in the hour [0-1]
     Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
-    ~0.25 ms a row: a national board keeps its explanations where the board shows them.
+    ~0.25 ms a row: a national board keeps its explanations where the board shows them. Drivers
+    are Categorical (NaN where none). `matrix`: the feature columns in the model's order as one
+    float32 array (the scoring path's `FeatureTable.matrix`), read without a copy.
     """
-    risk = chunked_risk(model, features_df)
+    risk = chunked_risk(model, features_df, matrix=matrix)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
     codes = np.full(len(risk), -1, dtype="int64")
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
     needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
-        chosen = feature_matrix(features_df[needs_words], model.feature_names)
+        chosen = (np.ascontiguousarray(matrix[needs_words]) if matrix is not None
+                  else feature_matrix(features_df[needs_words], model.feature_names))
         codes[needs_words], texts = driver_codes(contributions(model.booster, chosen), chosen.astype("float64"),
                                                  model.specs, n_drivers)
     return pd.DataFrame({
         "segment_id": features_df["segment_id"].to_numpy(),
         "valid_time": features_df["valid_time"].to_numpy(),
         "risk": risk,
-        "top_drivers": texts_by_row(codes, texts["zh"]).array,
-        "top_drivers_en": texts_by_row(codes, texts["en"]).array,
+        "top_drivers": categorical_by_row(codes, texts["zh"]),
+        "top_drivers_en": categorical_by_row(codes, texts["en"]),
     })

@@ -19,7 +19,7 @@ class FetchResult:
     paths: list[Path]
     issued_at: datetime  # forecast issue time, UTC naive
     source: str
-    from_cache: bool
+    from_cache: bool  # False: downloaded now, its GRIB messages counted complete before they were written
 
 
 def utc_hour(moment: datetime) -> datetime:

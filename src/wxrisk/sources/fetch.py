@@ -76,7 +76,8 @@ def fetch_and_import(con: duckdb.DuckDBPyConnection, settings: Settings, source:
     except WxriskError as exc:
         raise type(exc)(f"{exc}; {fallback_note(con, now)}") from exc
     try:
-        imports = import_weather(con, settings, result.paths, kind="forecast", issued=result.issued_at)
+        imports = import_weather(con, settings, result.paths, kind="forecast", issued=result.issued_at,
+                                 counted=not result.from_cache)
     except WxriskError as exc:
         for path in result.paths:   # an unreadable download must not be served from the cache again
             path.unlink(missing_ok=True)

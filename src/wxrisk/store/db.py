@@ -19,8 +19,12 @@ def schema_sql() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
-def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating it and its schema unless read-only); times are handled as UTC."""
+def connect(db_path: str | Path, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating it and its schema unless read-only); times are handled as UTC.
+
+    memory_limit : most memory DuckDB keeps in this process (e.g. `1GB`; DuckDB's own default is
+                   80 % of the machine); beyond it DuckDB evicts cached blocks and spills to disk
+    """
     db_path = Path(db_path)
     if read_only and not db_path.exists():
         raise WxriskError(f"{db_path}: no database yet (run an import or `wxrisk demo` first)")
@@ -31,6 +35,8 @@ def connect(db_path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConn
         raise WxriskError(f"{db_path}: cannot open database ({str(exc).splitlines()[0]})") from exc
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")  # a checked setting, not user text
     if not read_only:
         con.execute(schema_sql())
     return con

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.vocab import atomic_write_text, frame_registered, utc_now
+from wxrisk.vocab import atomic_write_text, frame_registered, insert_frame, utc_now
 
 # Snapshot table -> query on the working database; `$run` is the run id. A table missing from
 # the working database (an older schema) is skipped rather than failing the publication.
@@ -40,8 +41,10 @@ BOARD_QUERIES: dict[str, str] = {
 CURRENT = "CURRENT"
 
 
-WEATHER_COLUMNS = ("segment_id", "valid_time", "kind", "t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm",
-                   "ptype", "wind_ms", "vis_m")
+WEATHER_TYPES = {"segment_id": "TEXT", "valid_time": "TIMESTAMP", "kind": "TEXT", "t2m_c": "REAL", "d2m_c": "REAL",
+                 "skt_c": "REAL", "precip_mm": "REAL", "snowfall_mm": "REAL", "ptype": "SMALLINT", "wind_ms": "REAL",
+                 "vis_m": "REAL"}  # the snapshot's `weather` table (units as in weather_hourly)
+WEATHER_COLUMNS = tuple(WEATHER_TYPES)
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -51,11 +54,13 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, keep: int = 10,
-                weather: pd.DataFrame | None = None, feature_labels: pd.DataFrame | None = None) -> Path:
+                weather: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
+                feature_labels: pd.DataFrame | None = None) -> Path:
     """Copy run `run_id` into `boards_dir/<run_id>.duckdb` and make it the current board.
 
     weather        : the weather the run's features used, one row per segment and hour
-                     (`WEATHER_COLUMNS`; `kind` says whether the forecast or the analysis gave it)
+                     (`WEATHER_COLUMNS`; `kind` says whether the forecast or the analysis gave it),
+                     a frame or frames in parts
     feature_labels : `name, label_zh, label_en` of the model's features (the words the app shows
                      for a missing input), so the app never imports the feature catalogue
     """
@@ -68,11 +73,13 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     con.execute("ATTACH ? AS snapshot", [str(tmp)])
     try:
         _copy_run(con, run_id, tables)
-        for name, frame in (("weather", None if weather is None else weather[list(WEATHER_COLUMNS)]),
-                            ("feature_labels", feature_labels)):
-            if frame is not None:
-                with frame_registered(con, "published_frame", frame):
-                    con.execute(f"CREATE TABLE snapshot.{name} AS SELECT * FROM published_frame")
+        if weather is not None:
+            con.execute(f"CREATE TABLE snapshot.weather ({', '.join(f'{c} {t}' for c, t in WEATHER_TYPES.items())})")
+            for part in [weather] if isinstance(weather, pd.DataFrame) else weather:
+                insert_frame(con, "snapshot.weather", part, WEATHER_COLUMNS)
+        if feature_labels is not None:
+            with frame_registered(con, "published_frame", feature_labels):
+                con.execute("CREATE TABLE snapshot.feature_labels AS SELECT * FROM published_frame")
     except BaseException:
         con.execute("DETACH snapshot")
         tmp.unlink(missing_ok=True)

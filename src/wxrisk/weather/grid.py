@@ -149,12 +149,17 @@ def count_grib_messages(data: bytes, what: str) -> int:
     return len(grib_messages(data, what))
 
 
-def open_datasets(path: Path) -> list[xr.Dataset]:
-    """The datasets of a grid file: GRIB (one per stepType), Zarr (a directory) or NetCDF (3 or 4)."""
+def open_datasets(path: Path, counted: bool = False) -> list[xr.Dataset]:
+    """The datasets of a grid file: GRIB (one per stepType), Zarr (a directory) or NetCDF (3 or 4).
+
+    counted : the file's GRIB messages were already counted complete (a fresh download whose bytes
+              `count_grib_messages` checked before they were written); else they are counted here
+    """
     if path.is_dir():
         return [xr.open_dataset(path, engine="zarr")]
     if is_grib(path):
-        count_grib_messages(path.read_bytes(), str(path))  # cfgrib silently skips a cut-short last message
+        if not counted:
+            count_grib_messages(path.read_bytes(), str(path))  # cfgrib silently skips a cut-short last message
         return open_grib_datasets(path)
     if magic_bytes(path).startswith(b"CDF"):
         # Classic NetCDF-3: scipy checks the data against the header (netCDF4 reads a truncated

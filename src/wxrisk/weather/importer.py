@@ -208,8 +208,11 @@ def resolve_issue_time(path: Path, kind: str, sampled: dict[str, SampledVariable
 
 
 def read_weather(path: str | Path, points: SamplePoints, kind: str = "analysis",
-                 issued: str | datetime | None = None) -> SampledGrid:
-    """Read a grid file and sample it at the points; raises WxriskError, writes nothing."""
+                 issued: str | datetime | None = None, counted: bool = False) -> SampledGrid:
+    """Read a grid file and sample it at the points; raises WxriskError, writes nothing.
+
+    counted : a fresh download whose GRIB messages the fetch counted complete (not counted again)
+    """
     path = Path(path)
     if kind not in ("analysis", "forecast"):
         raise WxriskError(f"{path}: kind must be analysis or forecast, not {kind!r}")
@@ -219,7 +222,7 @@ def read_weather(path: str | Path, points: SamplePoints, kind: str = "analysis",
     if not path.exists():
         raise WxriskError(f"{path}: no such file")
     with reading(path):
-        datasets = grid.open_datasets(path)
+        datasets = grid.open_datasets(path, counted)
     try:
         with reading(path):
             found = grid.find_variables(datasets)
@@ -308,8 +311,10 @@ def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints
 def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, kind: str = "analysis",
                    issued: str | datetime | None = None, station: str | None = None,
                    station_list: str | Path | None = None, mapping: str | Path | None = None,
-                   tz: str | None = None, max_km: float | None = None) -> list[ImportResult]:
+                   tz: str | None = None, max_km: float | None = None, counted: bool = False) -> list[ImportResult]:
     """Import weather files (one path or several); one result per file.
+
+    `counted`: the files are fresh downloads whose GRIB messages the fetch already counted complete.
 
     Grids (GRIB, NetCDF, Zarr) are sampled onto the segments. Station and point files (Open-Meteo
     CSV, GHCN-Daily `.dly`, a CSV with a station `mapping`) are stored once per station and
@@ -339,7 +344,7 @@ def import_weather(con: duckdb.DuckDBPyConnection, settings: Settings, paths, ki
             # The ledger answers `unchanged` for known bytes before it uses the window key.
             results.append(run_import(con, KIND, path, UNCHANGED_WINDOW, write_nothing, file_hash=file_hash))
             continue
-        sampled = read_weather(path, points, kind, issued)
+        sampled = read_weather(path, points, kind, issued, counted)
         if kind == "analysis" and (notice := weather_overlap_notice(con, sampled.details["valid_from"],
                                                                     sampled.details["valid_to"])):
             sampled.details["warnings"] = [notice]
