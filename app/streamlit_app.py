@@ -21,8 +21,12 @@ with st.sidebar:
 language = ui.lang()
 expected_sha256 = ui.password_hash(language)
 
+# The default page answers at `/`; the hidden twin answers at `/board` (a bookmarked or typed
+# address), which Streamlit would otherwise meet with "Page not found".
 pages = [
-    st.Page("app_pages/board.py", title=t("page_board", language), icon=":material/map:", default=True, url_path="board"),
+    st.Page("app_pages/board.py", title=t("page_board", language), icon=":material/map:", default=True, url_path="home"),
+    st.Page("app_pages/board.py", title=t("page_board", language), icon=":material/map:", url_path="board",
+            visibility="hidden"),
     st.Page("app_pages/stretch.py", title=t("page_stretch", language), icon=":material/add_road:", url_path="stretch"),
     st.Page("app_pages/dispatch.py", title=t("page_dispatch", language), icon=":material/local_police:", url_path="dispatch"),
     st.Page("app_pages/verification.py", title=t("page_verify", language), icon=":material/fact_check:", url_path="verification"),

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
-from wxrisk.boardview import access, snapshot
-from wxrisk.boardview.i18n import TIER_RGBA, t, tier_label
+from wxrisk.boardview import access, snapshot, staticmap
+from wxrisk.boardview.i18n import t, tier_label, warning_level_label
 from wxrisk.boardview.status import data_warnings, replay_text
 from wxrisk.config import Settings, WxriskError, load_settings
+from wxrisk.levels import TIER_RGBA, WARNING_LEVELS
 from wxrisk.store.publish import current_board_path, open_board
+from wxrisk.vocab import utc_now
 
 LANGUAGES = ["中文", "English"]
 
@@ -28,7 +30,7 @@ def settings() -> Settings:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return utc_now()
 
 
 @st.cache_resource(max_entries=3)
@@ -67,6 +69,18 @@ def _cached_query(path: str, name: str, args: tuple) -> pd.DataFrame:
         return getattr(snapshot, name)(cur, *args)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_image(path: str, hour_index: int, provinces: tuple[str, ...], roads: tuple[str, ...], language: str,
+              warnings: bool) -> bytes:
+    """The board's map at one hour as a PNG drawn on the server (`wxrisk.boardview.staticmap`)."""
+    hour = run_info(path).valid_hours()[hour_index]
+    segments = query(path, "segment_paths").merge(query(path, "risk_at_hour", hour), on="segment_id", how="left")
+    segments = snapshot.filter_stretches(segments, list(provinces), list(roads))
+    stretches = snapshot.filter_stretches(query(path, "stretches"), list(provinces), list(roads))
+    active = stretches[(stretches["onset"] <= pd.Timestamp(hour)) & (stretches["end_time"] >= pd.Timestamp(hour))]
+    return staticmap.render_png(segments, active, language, warnings)
+
+
 def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
     """A UTC timestamp shown in local time (`settings.timezone`); empty for missing values."""
     if value is None or pd.isna(value):
@@ -94,9 +108,25 @@ def tier_cell_style(label: str, language: str) -> str:
     return ""
 
 
-def styled(table: pd.DataFrame, tier_column: str, language: str) -> object:
-    """The table with its tier column coloured (a pandas Styler, which st.dataframe shows)."""
-    return table.style.map(lambda v: tier_cell_style(v, language), subset=[tier_column])
+WARNING_TEXT_COLOURS = {"yellow": "#8a6d00", "orange": "#c05a00", "red": "#d7191c"}  # readable on white
+
+
+def warning_cell_style(label: str, language: str) -> str:
+    """CSS for a table cell holding a warning level: bold text in the warning's colour (a warning
+    is not a tier, so its cell is never filled like a tier's)."""
+    for level in WARNING_LEVELS[1:]:
+        if label and label == warning_level_label(level, language):
+            return f"color: {WARNING_TEXT_COLOURS[level]}; font-weight: 700"
+    return ""
+
+
+def styled(table: pd.DataFrame, tier_column: str, language: str, warning_columns: list[str] = ()) -> object:
+    """The table with its tier column coloured and its warning columns outlined (a pandas Styler,
+    which st.dataframe shows)."""
+    styler = table.style.map(lambda v: tier_cell_style(v, language), subset=[tier_column])
+    if warning_columns:
+        styler = styler.map(lambda v: warning_cell_style(v, language), subset=list(warning_columns))
+    return styler
 
 
 def run_header(run: snapshot.RunInfo, language: str) -> None:

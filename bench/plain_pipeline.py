@@ -63,7 +63,7 @@ def features(frame: pd.DataFrame) -> pd.DataFrame:
     frozen = (frame["t2m_c"] <= 0).astype(int)
     frame["hours_below_zero"] = frozen.groupby((frozen != frozen.groupby(frame["segment_id"]).shift()).cumsum()).cumsum()
     frame["hour"] = frame["time"].dt.hour
-    frame["dow"] = frame["time"].dt.dayofweek
+    frame["dow"] = frame["time"].dt.day_of_week
     frame["bridge"] = frame["bridge"].astype(float)
     return frame
 

@@ -5,7 +5,7 @@
 Reads the board the environment points at (`WXRISK_DATA`, `WXRISK_BOARDS`, `WXRISK_DB`,
 `WXRISK_MODELS`, as `wxrisk board` does), starts it with `streamlit run` on a free local port,
 moves the hour slider to N hours after the board's start when asked, waits until the table and
-the map are drawn, and saves the page.
+the map image are drawn, and saves the page.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def main() -> None:
             page.wait_for_timeout(3000)
         if args.hour is not None:
             move_hour_slider(page, args.hour)
-        page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", state="attached", timeout=WAIT_MS)
-        page.wait_for_timeout(3000)  # let deck.gl finish drawing
+        # the board's first map is an image drawn on the server (the interactive map loads on demand)
+        page.wait_for_function("document.querySelector('[data-testid=stImage] img')?.complete", timeout=WAIT_MS)
+        page.wait_for_timeout(1000)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(args.out), full_page=True, timeout=WAIT_MS)
     print(args.out)

@@ -9,12 +9,14 @@ import ui
 from wxrisk.boardview import actions
 from wxrisk.boardview.i18n import k_stake, t
 from wxrisk.config import WxriskError
+from wxrisk.vocab import utc_naive_stamp
 
 language, path, run, tz = ui.open_page("page_dispatch")
 
 plan = ui.query(path, "dispatch_plan")
 st.subheader(t("dispatch_title", language))
 st.dataframe(ui.styled(pd.DataFrame({
+    t("col_priority", language): plan["priority"] if "priority" in plan else range(1, len(plan) + 1),
     t("col_road", language): plan["road_ref"].fillna("") + " " + plan["road_name"].fillna(""),
     t("col_stakes", language): [f"{k_stake(a)} – {k_stake(b)}" for a, b in zip(plan["km_from"], plan["km_to"], strict=True)],
     t("col_tier", language): [ui.tier_text(tier, language) for tier in plan["tier"]],
@@ -66,7 +68,7 @@ else:
             try:
                 actions.record_action(ui.actions_db(), actions.ActionRecord(
                     stretch_id=stretch_id, measure=measure or "", officer=officer,
-                    taken_at=taken_local.tz_convert("UTC").tz_localize(None).to_pydatetime(),
+                    taken_at=utc_naive_stamp(taken_local).to_pydatetime(),
                     run_id=run.run_id, road_ref=row["road_ref"], km_from=float(row["km_from"]),
                     km_to=float(row["km_to"]), measure_id=None if chosen.empty else chosen.iloc[0]["measure_id"],
                     note=note))

@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 
 from wxrisk.boardview.i18n import t
-from wxrisk.boardview.status import data_warnings, read_champion
+from wxrisk.boardview.status import data_warnings, metric_table, read_champion
 
 language = ui.lang()
 path = ui.board_path()
@@ -18,8 +18,8 @@ if card is None:
 else:
     st.markdown(f"**{card.version}**")
     if card.metrics:
-        st.dataframe(pd.DataFrame({t("metrics", language): list(card.metrics),
-                                   "": [round(v, 4) for v in card.metrics.values()]}), hide_index=True)
+        st.markdown(f"**{t('metrics', language)}**")
+        st.dataframe(metric_table(card.metrics, language), hide_index=True)
     with st.expander("card.md", expanded=False):
         st.markdown(card.card_md)
 

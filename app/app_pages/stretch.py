@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 
 from wxrisk.boardview import actions, snapshot
-from wxrisk.boardview.i18n import condition_label, k_stake, ptype_label, t
+from wxrisk.boardview.i18n import condition_label, k_stake, ptype_label, t, warning_label
 
 language, path, run, tz = ui.open_page("page_stretch")
 stretches = ui.query(path, "stretches")
@@ -27,13 +27,17 @@ stretch_id = st.selectbox(
 st.session_state["stretch_id"] = stretch_id
 row = by_id.loc[stretch_id]
 
-c1, c2, c3 = st.columns(3)
-c1.metric(t("col_tier", language), ui.tier_text(row["tier"], language))
-c2.metric(t("col_peak", language), f"{row['peak_risk']:.1%}")
-c3.metric(t("col_expected", language), f"{row['expected_incidents']:.2f}")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(t("col_priority", language), f"{row['priority']:.0f}" if pd.notna(row.get("priority")) else "—")
+c2.metric(t("col_tier", language), ui.tier_text(row["tier"], language))
+c3.metric(t("col_expected_weather", language), f"{row.get('expected_weather_incidents', row['expected_incidents']):.2f}")
+c4.metric(t("col_expected", language), f"{row['expected_incidents']:.2f}")
 conditions = json.loads(row["conditions"]) if isinstance(row["conditions"], str) and row["conditions"] else []
+warned = " · ".join(w for w in (warning_label("icing", row.get("icing_warning"), language),
+                                warning_label("visibility", row.get("visibility_warning"), language)) if w)
 st.markdown(f"**{t('col_window', language)}**: {ui.window_text(row['onset'], row['end_time'])}  \n"
-            f"**{t('conditions', language)}**: " + " · ".join(condition_label(c, language) for c in conditions))
+            f"**{t('conditions', language)}**: " + " · ".join(condition_label(c, language) for c in conditions)
+            + (f"  \n**{t('col_icing', language)} / {t('col_visibility', language)}**: {warned}" if warned else ""))
 st.markdown(row["reasons_en" if language == "en" else "reasons_zh"] or "")
 
 around = ui.query(path, "stretch_segments", stretch_id)

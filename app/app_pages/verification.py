@@ -1,4 +1,5 @@
-"""Verification: forecasts against the incidents that happened (Recall@K per day, reliability)."""
+"""Verification: forecasts against the incidents that happened (Recall@K per day, reliability, and
+the observed incident rate per tier and per warning level with lift over the average)."""
 
 from datetime import timedelta
 
@@ -8,11 +9,13 @@ import streamlit as st
 import ui
 
 from wxrisk.boardview import verify
-from wxrisk.boardview.i18n import t
+from wxrisk.boardview.i18n import t, warning_kind_label, warning_level_label
+from wxrisk.levels import TIERS, WARNING_LEVELS
 
 language, path, run, tz = ui.open_page("verify_title")
 
-incidents = ui.query(path, "incidents_in_window", run.start_time, run.valid_hours()[-1] + timedelta(hours=1))
+# The first row's hour ends at the run's start (hours are labelled by their end).
+incidents = ui.query(path, "incidents_in_window", run.start_time - timedelta(hours=1), run.valid_hours()[-1])
 if incidents.empty:
     st.info(t("no_incidents", language))
     st.stop()
@@ -45,3 +48,36 @@ points = alt.Chart(table).mark_line(point=alt.OverlayMarkDef(size=80, color="#dc
     tooltip=[alt.Tooltip("forecast_p:Q", format=".2%"), alt.Tooltip("observed_f:Q", format=".2%"),
              alt.Tooltip("n:Q", title=t("n_hours", language))])
 st.altair_chart((diagonal + points).properties(height=320), width="stretch")
+
+
+def times(value: float) -> str:
+    return "—" if pd.isna(value) else f"{value:.1f}×"
+
+
+def rates_frame(levels: pd.Series, order: tuple[str, ...], level_words) -> pd.DataFrame:
+    """Per level, for the officer: segment-hours, incident hours, share, rate and lift, for all
+    incidents, then the lift for ice/snow incidents alone (what the tiers rank)."""
+    every = verify.rates_by_level(levels, observed["hit"], order)
+    ice = verify.rates_by_level(levels, observed["ice_hit"], order)
+    return pd.DataFrame({
+        t("level", language): [level_words(level) for level in every["level"]],
+        t("segment_hours", language): every["segment_hours"],
+        t("incident_hours", language): every["incident_hours"],
+        t("share_of_incidents", language): every["share_of_incidents"].map(lambda v: f"{v:.0%}"),
+        t("rate", language): every["rate"].map(lambda v: "—" if pd.isna(v) else f"{v:.3%}"),
+        t("lift", language): every["lift"].map(times),
+        t("ice_incident_hours", language): ice["incident_hours"],
+        t("ice_lift", language): ice["lift"].map(times),
+    })
+
+
+observed = verify.observed_rows(risk, incidents)
+st.subheader(t("tiers_rank_title", language), help=t("tiers_rank_help", language))
+st.dataframe(ui.styled(rates_frame(observed["tier"], TIERS, lambda level: ui.tier_text(level, language)),
+                       t("level", language), language), hide_index=True)
+st.subheader(t("warnings_rank_title", language))
+for kind in ("icing", "visibility"):
+    st.markdown(f"**{warning_kind_label(kind, language)}**")
+    st.dataframe(rates_frame(observed[f"{kind}_warning"].fillna("none"), WARNING_LEVELS,
+                             lambda level: warning_level_label(level, language) or ui.tier_text("none", language)),
+                 hide_index=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from wxrisk.config import Settings, WxriskError
 from wxrisk.features import (
@@ -35,7 +36,7 @@ from wxrisk.features import (
     resolved_weather,
     tile_features,
 )
-from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame, concat_board_frames
+from wxrisk.scored import CONDITION_COLUMNS, WARNING_COLUMNS, ScoredRun, board_frame, concat_board_frames
 from wxrisk.store.db import transaction
 from wxrisk.store.publish import publish_run
 from wxrisk.vocab import frame_registered, utc_naive, utc_now
@@ -43,7 +44,8 @@ from wxrisk.vocab import frame_registered, utc_naive, utc_now
 Progress = Callable[[str], None]
 HOURS_PER_YEAR = 8766.0
 SNAPSHOT_WEATHER_HOURS_BEFORE = 24  # weather shown before the board's first hour [h]
-RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk"]
+RISK_COLUMNS = ["run_id", "segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en", "ice_risk",
+                "icing_warning", "visibility_warning"]
 
 
 def _quiet(_: str) -> None:
@@ -161,6 +163,29 @@ class TileScore:
     skipped_rules: tuple[str, ...]
     segments_without_rows: int = 0  # segments of the network with no weather row in the window (all tiles)
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock seconds by part
+    candidates: Candidates | None = None  # the tile's rows that may get drivers in words
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows that may get drivers in words: positions (in a tile, or in the run), risk, feature rows."""
+
+    rows: np.ndarray  # int64
+    risk: np.ndarray  # float64
+    x: np.ndarray  # float32, rows x the model's features
+
+    def shifted(self, offset: int) -> Candidates:
+        return Candidates(self.rows + offset, self.risk, self.x)
+
+    def riskiest(self, other: Candidates | None, limit: int) -> Candidates:
+        """These and `other`, at most `limit` of the riskiest (ties at the cut kept, as `driver_rows`)."""
+        joined = self if other is None else Candidates(np.concatenate([other.rows, self.rows]),
+                                                       np.concatenate([other.risk, self.risk]),
+                                                       np.concatenate([other.x, self.x]))
+        if len(joined.rows) <= limit:
+            return joined
+        keep = joined.risk >= np.partition(joined.risk, len(joined.risk) - limit)[len(joined.risk) - limit]
+        return Candidates(joined.rows[keep], joined.risk[keep], joined.x[keep])
 
 
 class Clock:
@@ -186,7 +211,7 @@ def run_window(con, settings: Settings, plan: RunPlan) -> FeatureWindow:
 
 
 def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int) -> TileScore:
-    """Features of segments [first, stop) -> calibrated risk and drivers -> tiers and conditions."""
+    """Features of segments [first, stop) -> calibrated risk and drivers -> warnings and conditions."""
     clock = Clock()
     table = tile_features(con, window, first, stop)
     clock.lap("features")
@@ -195,35 +220,43 @@ def score_tile(con, window: FeatureWindow, model, plan: RunPlan, first: int, sto
 
 def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan, first: int, stop: int,
                 clock: Clock) -> TileScore:
-    """A tile's features -> calibrated risk and drivers -> tiers and weather conditions.
+    """A tile's features -> calibrated risk -> the official warnings and weather conditions, and the
+    tile's candidates for drivers in words (the tiers and the words come once the whole board is
+    scored: `keep_tiles`).
 
-    Segment-hours without the core weather inputs are not scored. Drivers in words go to at most
-    the tile's share of `predict.MAX_DRIVER_ROWS`, the riskiest rows first.
+    Segment-hours without the core weather inputs are not scored.
     """
-    from wxrisk.board.tiers import assign_tiers, condition_flags, icing_now
-    from wxrisk.model.predict import MAX_DRIVER_ROWS, predict_risk
+    from wxrisk.board.tiers import segment_hour_signals
+    from wxrisk.model.predict import (
+        DRIVERS_MIN_RISK,
+        MAX_DRIVER_ROWS,
+        driver_rows,
+        feature_matrix,
+        predict_risk,
+    )
 
     covered = table.covered.reshape(stop - first, len(window.hours))
     table = table.covered_only()
     features = table.frame
-    share = MAX_DRIVER_ROWS * (stop - first) / max(len(window.segments), 1)
     matrix = table.matrix if list(model.feature_names) == list(FEATURE_NAMES) else None
-    scored = predict_risk(model, features, max_driver_rows=int(np.ceil(share)), matrix=matrix)
+    scored = predict_risk(model, features, max_driver_rows=0, matrix=matrix)
     scored["baseline_risk"] = normal_hourly_risk(features)
+    risk = scored["risk"].to_numpy()
+    chosen = np.flatnonzero(driver_rows(risk, DRIVERS_MIN_RISK, MAX_DRIVER_ROWS))
+    x = matrix[chosen] if matrix is not None else feature_matrix(features.iloc[chosen], model.feature_names)
+    candidates = Candidates(chosen.astype(np.int64), risk[chosen], np.ascontiguousarray(x, dtype=np.float32))
     clock.lap("prediction")
-    icing = icing_now(features, plan.rules)
-    tiers = assign_tiers(scored, features, plan.rules, icing=icing)
-    conditions = condition_flags(features, plan.rules, icing=icing[0])
+    signals = segment_hour_signals(features, plan.rules)
     frame = board_frame(
-        features["segment_id"], features["valid_time"], scored["risk"], tiers.to_numpy(),
+        features["segment_id"], features["valid_time"], scored["risk"], None,  # tiers once the board is whole
         baseline_risk=scored["baseline_risk"], ice_risk=scored.get("ice_risk"),
-        drivers=(scored["top_drivers"], scored["top_drivers_en"]),
-        conditions={name: conditions[name].to_numpy() for name in CONDITION_COLUMNS})
+        conditions={name: signals[name].to_numpy() for name in CONDITION_COLUMNS},
+        warnings={name: signals[name].to_numpy() for name in WARNING_COLUMNS})
     has_weather = covered.any(axis=1)  # a segment with no covered hour is outside the weather, not a gap
-    clock.lap("tiers")
+    clock.lap("warnings")
     return TileScore(frame, (~covered[has_weather]).sum(axis=0), table.unavailable, window.missing_inputs,
-                     int((~has_weather).sum()), tuple(tiers.attrs.get("skipped_rules", ())),
-                     window.segments_without_weather, clock.seconds)
+                     int((~has_weather).sum()), tuple(signals.attrs.get("skipped_rules", ())),
+                     window.segments_without_weather, clock.seconds, candidates)
 
 
 def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _quiet) -> Iterator[TileScore]:
@@ -257,7 +290,8 @@ def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
     columns = RISK_COLUMNS[1:]
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
-        with frame_registered(con, "scored_rows", frame[columns]):
+        # Arrow keeps the categoricals dictionary-encoded: DuckDB reads them faster than pandas categoricals
+        with frame_registered(con, "scored_rows", pa.Table.from_pandas(frame[columns], preserve_index=False)):
             con.execute(f"INSERT INTO risk BY NAME SELECT ?::TEXT AS run_id, {', '.join(columns)} FROM scored_rows",
                         [run_id])
 
@@ -278,12 +312,20 @@ class RunSummary:
 
 def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore],
                progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
-    """Keep each tile's board columns as it comes; then the whole run, its risk rows written once."""
+    """Keep each tile's board columns as it comes; then the whole run: tiered against its own
+    ranking (`board.tiers.assign_tiers`), drivers in words for its riskiest rows (at most
+    `predict.MAX_DRIVER_ROWS`, whatever the tiles), its risk rows written once."""
+    from wxrisk.board.tiers import assign_tiers
+    from wxrisk.model.predict import MAX_DRIVER_ROWS
+
     frames, uncovered, unavailable, last = [], np.zeros(plan.hours, dtype=np.int64), None, None
-    without_weather = 0
+    without_weather, offset, candidates = 0, 0, None
     clock = Clock()
     for tile in tiles:
         clock.add(tile.seconds)
+        if tile.candidates is not None:
+            candidates = tile.candidates.shifted(offset).riskiest(candidates, MAX_DRIVER_ROWS)
+        offset += len(tile.frame)
         frames.append(tile.frame)
         uncovered += tile.uncovered
         without_weather += tile.segments_without_weather
@@ -297,6 +339,10 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     scored = ScoredRun(plan.run_id, concat_board_frames(frames), plan.rules, last.skipped_rules)
     del frames
     clock.lap("board columns joined")
+    scored.frame["tier"] = assign_tiers(scored.frame, plan.rules)  # shares of the whole board's ranking
+    clock.lap("tiers")
+    add_drivers(settings, plan, scored.frame, candidates)
+    clock.lap("drivers in words")
     store_risk(con, plan.run_id, scored.frame)
     clock.lap("risk rows written")
     hours = tuple(plan.start + timedelta(hours=int(h)) for h in np.flatnonzero(uncovered))
@@ -304,6 +350,21 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     warnings += weather_warnings(settings, plan, last.segments_without_rows + without_weather, hours, uncovered)
     clock.seconds.pop("tiles", None)
     return scored, RunSummary(len(scored), hours, tuple(warnings), clock.seconds)
+
+
+def add_drivers(settings: Settings, plan: RunPlan, frame: pd.DataFrame, candidates: Candidates | None) -> None:
+    """Drivers in words (`top_drivers`, `top_drivers_en`) on the candidate rows of the run's frame."""
+    from wxrisk.model.explain import categorical_by_row
+    from wxrisk.model.predict import drivers_in_words
+    from wxrisk.model.registry import load_model
+
+    if candidates is None or not len(candidates.rows):
+        return
+    codes, texts = drivers_in_words(load_model(settings, plan.model_version), candidates.x)
+    by_row = np.full(len(frame), -1, dtype=np.int64)
+    by_row[candidates.rows] = codes
+    frame["top_drivers"] = categorical_by_row(by_row, texts["zh"])
+    frame["top_drivers_en"] = categorical_by_row(by_row, texts["en"])
 
 
 def weather_warnings(settings: Settings, plan: RunPlan, segments_without_weather: int,

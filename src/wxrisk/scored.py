@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from wxrisk.levels import WARNING_LEVELS
 from wxrisk.vocab import TIERS
 
 CONDITION_COLUMNS = ("freezing_rain", "snow", "black_ice", "fog")
 DRIVER_COLUMNS = ("top_drivers", "top_drivers_en")
+WARNING_COLUMNS = ("icing_warning", "visibility_warning")
 BOARD_COLUMNS = ("segment_id", "valid_time", "risk", "ice_risk", "baseline_risk", "tier", *DRIVER_COLUMNS,
-                 *CONDITION_COLUMNS)
+                 *WARNING_COLUMNS, *CONDITION_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class ScoredRun:
       baseline_risk  float64, the segment's normal hourly risk; NaN when unknown
       tier           Categorical, categories `TIERS` (ordered)
       top_drivers, top_drivers_en   Categorical of str, NaN where no drivers were made
+      icing_warning, visibility_warning   Categorical, categories `WARNING_LEVELS` (ordered): the official
+                     warnings of the segment-hour (road-icing signal, visibility control)
       freezing_rain, snow, black_ice, fog   bool, the weather conditions of the features the model used
     Segment-hours without weather (an incomplete run) have no row.
     rules         : the board rules the tiers were assigned with (loaded once per run)
@@ -50,8 +54,10 @@ class ScoredRun:
 
 
 def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk=None, drivers=(None, None),
-                conditions: pd.DataFrame | dict | None = None) -> pd.DataFrame:
-    """A frame in the `ScoredRun` layout from columns (absent ones: NaN risks, no drivers, no conditions)."""
+                conditions: pd.DataFrame | dict | None = None, warnings: pd.DataFrame | dict | None = None
+                ) -> pd.DataFrame:
+    """A frame in the `ScoredRun` layout from columns (absent ones: NaN risks, no drivers, no
+    warnings, no conditions)."""
     n = len(risk)
     nan = np.full(n, np.nan)
     frame = pd.DataFrame({
@@ -60,7 +66,7 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
         "risk": np.asarray(risk, dtype="float64"),
         "ice_risk": nan if ice_risk is None else np.asarray(ice_risk, dtype="float64"),
         "baseline_risk": nan if baseline_risk is None else np.asarray(baseline_risk, dtype="float64"),
-        "tier": pd.Categorical(np.asarray(tier, dtype=object), categories=TIERS, ordered=True),
+        "tier": _levels(tier, TIERS, n),
     })
     for name, values in zip(DRIVER_COLUMNS, drivers, strict=True):
         if values is None:
@@ -69,6 +75,8 @@ def board_frame(segment_id, valid_time, risk, tier, baseline_risk=None, ice_risk
             frame[name] = pd.Categorical(values)  # already categorical: no strings made per row
         else:
             frame[name] = pd.Categorical(np.asarray(values, dtype=object))
+    for name in WARNING_COLUMNS:
+        frame[name] = _levels(None if warnings is None else warnings[name], WARNING_LEVELS, n)
     for name in CONDITION_COLUMNS:
         values = None if conditions is None else conditions[name]
         frame[name] = np.zeros(n, dtype=bool) if values is None else np.asarray(values, dtype=bool)
@@ -85,9 +93,10 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
         parts = [f[name] for f in frames]
         if name in ("segment_id", *DRIVER_COLUMNS):
             columns[name] = union_categoricals([_text_categorical(p) for p in parts], ignore_order=True)
-        elif name == "tier":
+        elif name == "tier" or name in WARNING_COLUMNS:
+            levels = TIERS if name == "tier" else WARNING_LEVELS
             columns[name] = pd.Categorical.from_codes(np.concatenate([p.cat.codes.to_numpy() for p in parts]),
-                                                      categories=TIERS, ordered=True)
+                                                      categories=levels, ordered=True)
         else:
             columns[name] = np.concatenate([p.to_numpy() for p in parts])
     return pd.DataFrame(columns, copy=False)
@@ -97,3 +106,13 @@ def _text_categorical(values) -> pd.Categorical:
     """A categorical with object-dtype categories (an empty one and a pyarrow-string one then unite)."""
     values = pd.Categorical(values)
     return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
+
+
+def _levels(values, levels: Sequence[str], n: int) -> pd.Categorical:
+    """An ordered categorical of `levels` (all the lowest when `values` is None); categorical input
+    is recoded without making a string per row."""
+    if values is None:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=list(levels), ordered=True)
+    if not isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        values = np.asarray(values, dtype=object)
+    return pd.Categorical(values, categories=list(levels), ordered=True)

@@ -29,16 +29,11 @@ from wxrisk.config import WxriskError
 
 TIERS = ("none", "blue", "yellow", "orange", "red")
 TIER_RANK = {name: rank for rank, name in enumerate(TIERS)}
-TIER_WORDS = {"blue": ("蓝色", "blue"), "yellow": ("黄色", "yellow"), "orange": ("橙色", "orange"), "red": ("红色", "red")}
-CONDITION_WORDS = {  # the named conditions of a stretch (zh, en)
-    "freezing_rain": ("冻雨", "freezing rain"),
-    "snow": ("降雪", "snow"),
-    "black_ice": ("路面结冰", "black ice"),
-    "fog": ("低能见度", "low visibility"),
-    "grade": ("长陡坡", "mountain grade"),
-    "bridge": ("桥梁", "bridge"),
-    "cross_province": ("跨省交界", "provincial border"),
-}
+
+# --- incidents: which count as ice/snow ones (the model's ice label, the board's verification) ----
+
+ICE_SNOW_SURFACES = ("snow", "ice", "frost", "slush")  # road surface at the incident
+ICE_SNOW_WEATHER = ("snow", "freezing_rain")            # weather at the incident
 
 
 # --- time ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ HOURS = 72
 TOP_STRETCH = ("G4", "K1493+000")  # road and first K-stake of the worst stretch
 STRETCH_COLUMNS = ("run_id, stretch_id, road_ref, name, province, km_from, km_to, length_km, n_segments, onset, "
                    "peak_time, end_time, tier, peak_risk, expected_incidents, conditions, lon, lat, segment_ids, "
-                   "reasons_zh, reasons_en")
+                   "reasons_zh, reasons_en, expected_weather_incidents, icing_warning, visibility_warning, priority")
 THRESHOLDS = (("red", 0.05), ("orange", 0.02), ("yellow", 0.008), ("blue", 0.003))
 
 
@@ -56,6 +56,14 @@ def _risk(road: dict, hour: int) -> float:
     if road["road_ref"] == "G4":
         return 0.0004 + 0.09 * math.exp(-((road["km_from"] + 0.5 - 1500) / 5) ** 2 / 2 - ((hour - 30) / 6) ** 2 / 2)
     return 0.0004 + 0.012 * math.exp(-((road["km_from"] + 0.5 - 5) / 2) ** 2 / 2 - ((hour - 40) / 5) ** 2 / 2)
+
+
+def icing_warning(hour: int) -> str:
+    """The road-icing warning of the G4/G56 storm: freezing rain on a frozen road from hour 24 to 36."""
+    hours_ahead = min((h - hour for h in range(24, 37) if h >= hour), default=None)
+    if hours_ahead is None:
+        return "none"
+    return "red" if hours_ahead <= 2 else "orange" if hours_ahead <= 6 else "yellow" if hours_ahead <= 12 else "none"
 
 
 def _weather(hour: int) -> tuple:
@@ -93,9 +101,11 @@ def write_working_db(db_path: Path, synthetic: bool = True) -> None:
             zh, en = (f"冻雨 {w[3]:.1f} mm; 路面温度 {w[2]:.1f}°C" + ("; 桥梁" if r["bridge"] else ""),
                       f"freezing rain {w[3]:.1f} mm; road {w[2]:.1f}°C" + ("; bridge" if r["bridge"] else "")) \
                 if tier != "none" else (None, None)
-            risk_rows.append([RUN_ID, r["segment_id"], START_UTC + timedelta(hours=h), p, tier, zh, en])
+            risk_rows.append([RUN_ID, r["segment_id"], START_UTC + timedelta(hours=h), p, tier, zh, en,
+                              icing_warning(h), "none"])
     risk_frame = pd.DataFrame(risk_rows, columns=["run_id", "segment_id", "valid_time", "risk", "tier",
-                                                  "top_drivers", "top_drivers_en"])
+                                                  "top_drivers", "top_drivers_en", "icing_warning",
+                                                  "visibility_warning"])
     weather_frame = pd.DataFrame(weather_rows, columns=[
         "segment_id", "valid_time", "kind", "issued_at", "t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm",
         "ptype", "wind_ms", "vis_m", "source", "import_id"])
@@ -122,11 +132,12 @@ def _board_tables(con, roads: list[dict]) -> None:
     at = lambda h: START_UTC + timedelta(hours=h)  # noqa: E731
     con.execute(
         f"INSERT INTO stretches ({STRETCH_COLUMNS}) VALUES (?, 'S-G4-1', 'G4', '京港澳高速', '湖南', 1493, 1507, 14, 14, ?, ?, ?, 'red', "
-        "0.0904, 6.1, ?, 113.87, 29.76, ?, '冻雨叠加路面低温，桥面易结冰', 'Freezing rain on a sub-zero road; bridge decks ice first')",
+        "0.0904, 6.1, ?, 113.87, 29.76, ?, '冻雨叠加路面低温，桥面易结冰', 'Freezing rain on a sub-zero road; bridge decks ice first', "
+        "5.8, 'red', 'none', 1)",
         [RUN_ID, at(20), at(30), at(40), json.dumps(["freezing_rain", "black_ice", "bridge"]), json.dumps(g4)])
     con.execute(
         f"INSERT INTO stretches ({STRETCH_COLUMNS}) VALUES (?, 'S-G56-1', 'G56', '杭瑞高速', '湖南', 3, 8, 5, 5, ?, ?, ?, 'yellow', "
-        "0.0124, 0.4, ?, 113.15, 29.40, ?, '冻雨，长大纵坡', 'Freezing rain on a long grade')",
+        "0.0124, 0.4, ?, 113.15, 29.40, ?, '冻雨，长大纵坡', 'Freezing rain on a long grade', 0.3, 'red', 'orange', 2)",
         [RUN_ID, at(34), at(40), at(46), json.dumps(["freezing_rain", "grade"]), json.dumps(g56)])
     measures = [
         ("S-G4-1", "police_escort", "警车带道", "police car leading", at(18), 2, "红色预警，冻雨持续6小时以上", "red tier, freezing rain over 6 h", 1),
@@ -151,18 +162,18 @@ def _board_tables(con, roads: list[dict]) -> None:
 
 
 def _incidents_and_imports(con) -> None:
-    incidents = [  # three in the storm on the top stretch, one on G56, two a fortnight before
-        ("I1", START_UTC + timedelta(hours=28, minutes=20), "G4-1499", "serious"),
-        ("I2", START_UTC + timedelta(hours=31, minutes=5), "G4-1501", "slight"),
-        ("I3", START_UTC + timedelta(hours=33, minutes=40), "G4-1497", "damage_only"),
-        ("I4", START_UTC + timedelta(hours=41, minutes=10), "G56-5", "slight"),
-        ("I5", START_UTC - timedelta(days=14), "G4-1488", "slight"),
-        ("I6", START_UTC - timedelta(days=15), None, "slight"),
+    incidents = [  # three in the storm on the top stretch (two on ice), one on G56 (wet), two a fortnight before
+        ("I1", START_UTC + timedelta(hours=28, minutes=20), "G4-1499", "serious", "ice"),
+        ("I2", START_UTC + timedelta(hours=31, minutes=5), "G4-1501", "slight", "ice"),
+        ("I3", START_UTC + timedelta(hours=33, minutes=40), "G4-1497", "damage_only", "wet"),
+        ("I4", START_UTC + timedelta(hours=41, minutes=10), "G56-5", "slight", "wet"),
+        ("I5", START_UTC - timedelta(days=14), "G4-1488", "slight", "dry"),
+        ("I6", START_UTC - timedelta(days=15), None, "slight", None),
     ]
     con.executemany(
-        "INSERT INTO incidents (incident_id, occurred_at, lat, lon, road_ref, severity, segment_id, source, synthetic) "
-        "VALUES (?, ?, 29.7, 113.9, 'G4', ?, ?, 'incidents:test', TRUE)",
-        [(i, t, sev, seg) for i, t, seg, sev in incidents])
+        "INSERT INTO incidents (incident_id, occurred_at, lat, lon, road_ref, severity, segment_id, surface, source, "
+        "synthetic) VALUES (?, ?, 29.7, 113.9, 'G4', ?, ?, ?, 'incidents:test', TRUE)",
+        [(i, t, sev, seg, surface) for i, t, seg, sev, surface in incidents])
     con.executemany("INSERT INTO import_ledger (import_id, kind, path, file_hash, window_key, rows_read, rows_kept, "
                     "rows_quarantined, started_at, finished_at, status) "
                     "VALUES (?, ?, ?, 'x', ?, ?, ?, ?, ?, ?, 'imported')", [

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import duckdb
 import pandas as pd
 import pytest
 from shapely.geometry import Point, shape
 
-from wxrisk.boardview import access, actions, snapshot, verify
+from wxrisk.boardview import access, actions, snapshot, status, verify
 from wxrisk.boardview.geo import cities, graticule, province_outlines
 from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label, t
-from wxrisk.boardview.layers import board_deck, view_for
+from wxrisk.boardview.layers import board_deck, segment_rows, view_for
 from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
+from wxrisk.levels import TIER_RGBA, WARNING_RGBA
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -77,7 +79,8 @@ def test_graticule_lines_every_five_degrees():
 
 def _segments() -> pd.DataFrame:
     return pd.DataFrame({"path": [[[113.9, 29.8], [113.89, 29.79]]] * 2, "road_ref": ["G4", "G4"],
-                         "km_from": [1499.0, 1500.0], "tier": ["red", None], "risk": [0.09, None],
+                         "km_from": [1499.0, 1500.0], "km_to": [1500.0, 1501.0], "tier": ["red", None],
+                         "risk": [0.09, None],
                          "top_drivers": ["冻雨", None], "top_drivers_en": ["freezing rain", None],
                          "lon": [113.9, 113.89], "lat": [29.8, 29.79]})
 
@@ -90,7 +93,34 @@ def test_deck_draws_no_internet_tiles_by_default():
     assert {"provinces", "city-names", "segments"} <= set(layers)
     assert layers["segments"]["widthUnits"] == "pixels"  # a literal, not a JavaScript expression
     segment_colors = [row["color"] for row in layers["segments"]["data"]]
-    assert [220, 38, 38, 255] in segment_colors
+    assert TIER_RGBA["red"] in segment_colors
+    assert "warnings" not in layers  # no warning in force: no halo
+
+
+def test_the_map_draws_runs_of_one_tier_not_every_segment():
+    km = [0.0, 1.0, 2.0, 3.0, 5.0]  # a gap between K4 and K5
+    segments = pd.DataFrame({"chain": "G4#1", "road_ref": "G4", "km_from": km, "km_to": [k + 1 for k in km],
+                             "path": [[[113.0 + k / 100, 30.0], [113.0 + (k + 1) / 100, 30.0]] for k in km],
+                             "tier": ["red", "red", "red", "none", "red"], "risk": [0.02, 0.05, 0.03, 0.001, 0.02],
+                             "top_drivers": ["甲", "乙", "丙", None, "丁"], "top_drivers_en": "x"})
+    rows = segment_rows(segments, "zh").sort_values("title")
+    assert rows["title"].tolist() == ["G4 K0+000–K3+000", "G4 K3+000–K4+000", "G4 K5+000–K6+000"]
+    first = rows.iloc[0]
+    assert first["path"] == [[113.0, 30.0], [113.01, 30.0], [113.02, 30.0], [113.03, 30.0]]  # joined, no repeats
+    assert first["drivers"] == "乙" and first["detail"] == "红色 · 5.00%"  # the riskiest segment speaks for the run
+
+
+def test_the_warnings_are_a_halo_under_the_tiers_and_can_be_hidden():
+    segments = _segments().assign(icing_warning=["none", "orange"], visibility_warning=["red", "none"])
+    layers = json.loads(board_deck(segments, pd.DataFrame(), "zh").to_json())["layers"]
+    ids = [layer["id"] for layer in layers]
+    assert ids.index("warnings") < ids.index("segments")  # drawn first, so under the road's tier colour
+    halo = {row["title"]: row for row in layers[ids.index("warnings")]["data"]}
+    first, second = halo["G4 K1499+000–K1500+000"], halo["G4 K1500+000–K1501+000"]
+    assert first["color"] == WARNING_RGBA["red"] and "能见度管控" in first["detail"]
+    assert second["detail"] == "道路结冰橙色预警"  # a warning where the tier is none: still shown
+    hidden = json.loads(board_deck(segments, pd.DataFrame(), "zh", warnings=False).to_json())["layers"]
+    assert "warnings" not in [layer["id"] for layer in hidden]
 
 
 def test_deck_with_online_tiles_names_a_base_map():
@@ -106,7 +136,8 @@ def test_view_fits_a_40_km_road_with_regional_context():
 def test_recall_at_k_counts_incidents_on_the_days_top_segments():
     risk = pd.DataFrame({
         "segment_id": ["a", "b", "c", "a", "b", "c"],
-        "valid_time": pd.to_datetime(["2026-02-10 16:00"] * 3 + ["2026-02-11 16:00"] * 3),  # local 02-11, 02-12
+        # hours labelled by their end: 16:00-17:00 UTC, i.e. the first hour of local 02-11, then of 02-12
+        "valid_time": pd.to_datetime(["2026-02-10 17:00"] * 3 + ["2026-02-11 17:00"] * 3),
         "risk": [0.9, 0.5, 0.1, 0.1, 0.2, 0.8],
     })
     incidents = pd.DataFrame({"segment_id": ["a", "c", "a"],
@@ -120,11 +151,30 @@ def test_recall_at_k_counts_incidents_on_the_days_top_segments():
 def test_reliability_bins_compare_forecast_and_observed():
     risk = pd.DataFrame({"segment_id": list("abcd"), "valid_time": pd.to_datetime(["2026-02-11 00:00"] * 4),
                          "risk": [0.01, 0.02, 0.6, 0.8]})
-    incidents = pd.DataFrame({"segment_id": ["d"], "occurred_at": pd.to_datetime(["2026-02-11 00:30"])})
+    # the row of 00:00 is the hour ending then (as the model's label): 23:30 counts, 00:30 does not
+    incidents = pd.DataFrame({"segment_id": ["d", "c"], "occurred_at": pd.to_datetime(["2026-02-10 23:30",
+                                                                                        "2026-02-11 00:30"])})
     table = verify.reliability(risk, incidents, n_bins=2)
     assert list(table["n"]) == [2, 2]
     assert list(table["observed_f"]) == [0.0, 0.5]
     assert table["forecast_p"].iloc[1] == pytest.approx(0.7)
+
+
+def test_ice_snow_incidents_by_surface_or_weather():
+    incidents = pd.DataFrame({"surface": ["ice", "wet", None, "slush", "dry"],
+                              "weather": ["clear", "freezing_rain", "snow", None, "rain"]})
+    assert verify.ice_snow(incidents).tolist() == [True, True, True, True, False]
+
+
+def test_rates_by_level_show_whether_red_ranks_first():
+    levels = ["none"] * 80 + ["blue"] * 10 + ["red"] * 10
+    hit = [False] * 78 + [True] * 2 + [False] * 9 + [True] + [False] * 6 + [True] * 4
+    table = verify.rates_by_level(levels, hit, ("none", "blue", "yellow", "orange", "red")).set_index("level")
+    assert table.loc["red", "rate"] == pytest.approx(0.4) and table.loc["red", "lift"] == pytest.approx(0.4 / 0.07)
+    assert table.loc["none", "incident_hours"] == 2 and table.loc["red", "share_of_incidents"] == pytest.approx(4 / 7)
+    assert table.loc["yellow", "segment_hours"] == 0 and pd.isna(table.loc["yellow", "rate"])
+    text = verify.rates_text(table.reset_index(), "per tier")
+    assert text.splitlines()[0] == "per tier" and "5.71" in text
 
 
 def _run(**changes) -> snapshot.RunInfo:
@@ -250,7 +300,8 @@ def test_snapshot_run_and_stretches(board):
     stretches = snapshot.stretches(board)
     top = stretches.iloc[0]
     assert (top["road_ref"], k_stake(top["km_from"]), top["tier"]) == ("G4", "K1493+000", "red")
-    assert top["measure_zh"] == "警车带道" and top["team_name"] == "咸宁高速交警大队"
+    assert top["priority"] == 1 and top["icing_warning"] == "red"  # the priority list, first entry
+    assert top["measure_zh"] == "撒布融雪剂" and top["team_name"] == "咸宁高速交警大队"  # the measure to start first
     assert stretches.iloc[1]["dispatch_status"] == "uncovered"
     assert list(snapshot.filter_stretches(stretches, ["湖南"], ["G56"])["stretch_id"]) == ["S-G56-1"]
 
@@ -275,3 +326,27 @@ def test_snapshot_freshness_tables(board):
     assert set(snapshot.import_freshness(board)["kind"]) == {"roads", "weather", "incidents"}
     assert snapshot.quarantine_counts(board)["rows"].sum() == 2
     assert snapshot.teams(board).set_index("team_id").at["T-XN", "cars_assigned"] == 2
+
+
+def test_tier_report_of_a_published_board(board):
+    report = verify.tier_report(board)
+    lines = report.splitlines()
+    # 50 segments x the 43 hours up to the last incident known (I4, in the hour ending at +42 h)
+    assert lines[0].startswith("2,150 segment-hours, 4 with an incident (2 with an ice/snow one)")
+    red = next(line for line in lines if line.startswith("red ")).split()
+    none = next(line for line in lines if line.startswith("none ")).split()
+    assert float(red[-1]) > 10 and float(none[-1]) == 0.0  # the storm's incidents fell on red hours
+    ice = report[report.index("per risk tier, ice/snow incidents"):].splitlines()
+    assert next(line for line in ice if line.startswith("red ")).split()[2] == "2"  # I1 and I2, on ice
+    assert "per icing warning level" in report and "per visibility warning level" in report
+
+
+def test_the_osm_attribution_goes_with_a_board_showing_the_demo_bridges(board):
+    assert not snapshot.shows_osm_bridges(board)  # 湖北 and 湖南, no OpenStreetMap bridge
+    con = duckdb.connect()
+    con.execute("CREATE TABLE runs AS SELECT TRUE AS synthetic")
+    con.execute("CREATE TABLE segments AS SELECT '安徽' AS province, TRUE AS bridge")
+    assert snapshot.shows_osm_bridges(con)
+    con.execute("UPDATE runs SET synthetic = FALSE")
+    assert not snapshot.shows_osm_bridges(con)  # a real board's roads carry their own licence
+    assert "OpenStreetMap" in status.osm_attribution()

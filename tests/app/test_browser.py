@@ -1,8 +1,9 @@
 """The board in a real browser: the app runs as `streamlit run`, Debian's headless Chromium opens it.
 
-Checks that the map canvas is drawn, the stretches table lists the top stretch, the language
-switch changes the labels, no map tiles are fetched, and that a measure recorded in Dispatch
-survives an app restart. Screenshots go to `test-output/`.
+Checks that the map canvas is drawn, the priority list opens with the top stretch, the language
+switch changes the labels, no map tiles are fetched, `/board` opens the board (no "Page not
+found"), and that a measure recorded in Dispatch survives an app restart. Screenshots go to
+`test-output/`.
 """
 
 from __future__ import annotations
@@ -49,15 +50,18 @@ def grid_text(page) -> list[str]:
 
 def wait_for_board(page) -> None:
     page.wait_for_selector("[data-testid=stDataFrame] td", state="attached", timeout=WAIT_MS)
-    page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", state="attached", timeout=WAIT_MS)
-    page.wait_for_timeout(2500)  # let deck.gl finish drawing
+    page.wait_for_function("document.querySelector('[data-testid=stImage] img')?.complete", timeout=WAIT_MS)
 
 
-def canvas_pixels(page) -> np.ndarray:
+def pixels_of(page, selector: str) -> np.ndarray:
     from PIL import Image
 
-    png = page.locator("[data-testid=stDeckGlJsonChart]").first.screenshot(timeout=WAIT_MS)
+    png = page.locator(selector).first.screenshot(timeout=WAIT_MS)
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def red_pixels(pixels: np.ndarray) -> int:
+    return int(((pixels[..., 0] > 190) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)).sum())
 
 
 def test_board_map_table_and_language_in_chromium(site):
@@ -66,12 +70,16 @@ def test_board_map_table_and_language_in_chromium(site):
         page.on("request", lambda r: requests.append(r.url))
         page.goto(server.url)
         wait_for_board(page)
-        pixels = canvas_pixels(page)
+        drawn = pixels_of(page, "[data-testid=stImage]")
+        assert drawn.std() > 3 and red_pixels(drawn) > 50, "the first map (drawn on the server) shows G4 in red"
+        page.get_by_text("交互地图").click()  # the interactive map, on demand
+        page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", state="attached", timeout=WAIT_MS)
+        page.wait_for_timeout(2500)  # let deck.gl finish drawing
+        pixels = pixels_of(page, "[data-testid=stDeckGlJsonChart]")
         assert pixels.std() > 10, "the map canvas is blank"
-        red = (pixels[..., 0] > 190) & (pixels[..., 1] < 80) & (pixels[..., 2] < 80)
-        assert red.sum() > 50, "the red stretch of G4 is drawn on the map"
+        assert red_pixels(pixels) > 50, "the red stretch of G4 is drawn on the interactive map"
         cells = grid_text(page)
-        assert cells[:4] == ["G4 京港澳高速", "K1493+000 – K1507+000", "02-11 20:00 – 02-12 16:00", "红色"]
+        assert cells[:4] == ["1", "G4 K1493+000–K1507+000", "02-11 20:00 – 02-12 16:00", "红色"]
         assert page.locator("h1").first.inner_text() == "冰雪道路风险研判"
         page.screenshot(path=str(OUTPUT / "board-zh.png"), timeout=WAIT_MS)
 
@@ -80,7 +88,7 @@ def test_board_map_table_and_language_in_chromium(site):
         page.wait_for_function(
             "Array.from(document.querySelectorAll('[data-testid=stDataFrame] td')).some(e => e.textContent === 'Red')",
             timeout=WAIT_MS)
-        assert page.get_by_text("Risk stretches").count() == 1
+        assert page.get_by_text("Priority list").count() == 1
         page.wait_for_timeout(2000)
         page.screenshot(path=str(OUTPUT / "board-en.png"), timeout=WAIT_MS)
 
@@ -90,6 +98,15 @@ def test_board_map_table_and_language_in_chromium(site):
         chosen = page.locator("[data-testid=stSelectbox] input").first.input_value(timeout=WAIT_MS)
         assert chosen.startswith("G56 K3+000–K8+000"), "the selected row's stretch is opened"
     assert not [url for url in requests if any(host in url for host in TILE_HOSTS)], "no map tiles fetched"
+
+
+def test_the_board_answers_at_slash_board_too(site):
+    with running_app(site, log_path=OUTPUT / "streamlit-board-path.log") as server, chromium_page() as page:
+        page.goto(f"{server.url}/board")
+        wait_for_board(page)
+        assert page.locator("h1").first.inner_text() == "冰雪道路风险研判"
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_text("You have requested page").count() == 0
 
 
 def record_in_dispatch(url: str) -> None:

@@ -34,15 +34,23 @@ def test_every_page_runs_without_exception(board_env, page):
     assert any("演示数据" in e.value for e in at.error), "synthetic banner on demo data"
 
 
-def test_board_lists_the_top_stretch_first_and_switches_language(board_env):
+def frame_of(element):
+    """The DataFrame behind a st.dataframe element (a pandas Styler shows its `data`)."""
+    value = element.value
+    return value.data if hasattr(value, "data") else value
+
+
+def test_board_opens_with_the_priority_list_and_switches_language(board_env):
     at = run_page(PAGES[0])
-    table = at.dataframe[0].value
-    first = table.data.iloc[0] if hasattr(table, "data") else table.iloc[0]
-    assert first["桩号"].startswith("K1493+000") and first["等级"] == "红色"
+    table = frame_of(at.dataframe[0])
+    assert table["优先序"].tolist() == [1, 2]
+    first = table.iloc[0]
+    assert first["路段"] == "G4 K1493+000–K1507+000" and first["等级"] == "红色" and first["结冰预警"] == "红色"
+    assert table.iloc[1]["等级"] == "黄色" and table.iloc[1]["能见度管控"] == "橙色"  # a warning, shown apart
     english = run_page(PAGES[0], english=True)
     assert english.title[0].value == "Ice and snow road risk board"
-    assert english.dataframe[0].value.columns[0] == "Road" if not hasattr(english.dataframe[0].value, "data") \
-        else english.dataframe[0].value.data.columns[0] == "Road"
+    assert list(frame_of(english.dataframe[0]).columns[:2]) == ["#", "Stretch"]
+    assert any(toggle.label.startswith("Show official warnings") for toggle in english.toggle)
 
 
 def test_a_replay_board_judges_freshness_at_its_own_start(board_env):
@@ -130,7 +138,22 @@ def test_no_board_and_no_model_are_said_plainly(tmp_path, monkeypatch):
     assert not model.exception and any("尚无模型" in i.value for i in model.info)
 
 
-def test_model_page_shows_the_champion_card(board_env):
+def test_model_page_shows_the_champion_card_in_words(board_env):
     at = run_page("app_pages/model_data.py")
     assert any("v20260209-1" in m.value for m in at.markdown)
-    assert "pr_auc" in at.dataframe[0].value.to_string()
+    shown = at.dataframe[0].value.to_string()
+    assert "PR-AUC" in shown and "Brier" in shown and "Recall@K（重点路段命中率） (k10)" in shown
+    assert "pr_auc" not in shown and "recall_at_k" not in shown
+
+
+def test_verification_shows_that_the_tiers_rank(board_env):
+    at = run_page("app_pages/verification.py")
+    assert not at.exception
+    tiers = frame_of(next(d for d in at.dataframe if "提升倍数" in frame_of(d).columns
+                          and "红色" in frame_of(d)["等级"].tolist()))
+    lift = dict(zip(tiers["等级"], tiers["提升倍数"], strict=True))
+    # the three storm incidents on the red stretch; the background has none
+    assert lift["红色"] != "—" and float(lift["红色"].rstrip("×")) > 10 and lift["无"] == "0.0×"
+    ice = dict(zip(tiers["等级"], tiers["冰雪事故提升倍数"], strict=True))  # I1, I2 on ice; I3, I4 wet
+    assert float(ice["红色"].rstrip("×")) > 10
+    assert any(m.value == "**道路结冰**" for m in at.markdown)

@@ -1,4 +1,5 @@
-"""A small real world for the board: two roads in a real DuckDB, a risk bump, teams."""
+"""A small real world for the board: two roads in a real DuckDB, a risk bump, teams, and the run's
+scored segment-hours in memory as scoring hands them to `build_board`."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.board.tiers import assign_tiers, condition_flags, load_rules
-from wxrisk.scored import CONDITION_COLUMNS, ScoredRun, board_frame
+from wxrisk.board.tiers import assign_tiers, load_rules, segment_hour_signals
+from wxrisk.scored import ScoredRun
 from wxrisk.store import connect
 
 START = datetime(2024, 2, 1, 16)  # 2 February 2024 00:00 Beijing time, in UTC
@@ -74,6 +75,14 @@ def world_features(risk: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
+def scored_frame(risk: pd.DataFrame, features: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """The risk rows with the warnings and conditions of their features, and the board's tiers."""
+    signals = segment_hour_signals(features, rules)
+    frame = risk.assign(**{name: signals[name].to_numpy() for name in signals.columns})
+    frame["tier"] = assign_tiers(frame, rules)
+    return frame
+
+
 def insert_frame(con, table: str, frame: pd.DataFrame) -> None:
     con.register("frame_rows", frame)
     try:
@@ -98,30 +107,21 @@ def make_world(tmp_path) -> dict:
     con = connect(tmp_path / "board.duckdb")
     segments = world_segments()
     insert_frame(con, "segments", segments)
-    risk = world_risk(segments)
-    features = world_features(risk)
-    risk["tier"] = assign_tiers(risk, features, load_rules()).to_numpy()
+    features = world_features(world_risk(segments))
+    rules = load_rules()
+    risk = scored_frame(world_risk(segments), features, rules)
     run_id = "test-run"
     con.execute(
         "INSERT INTO runs (run_id, created_at, start_time, hours, weather_kind, model_version, status, synthetic) "
         "VALUES (?, ?, ?, ?, 'forecast', 'v-test', 'complete', TRUE)", [run_id, START, START, HOURS],
     )
-    insert_frame(con, "risk", risk.assign(run_id=run_id))
+    insert_frame(con, "risk", risk[["segment_id", "valid_time", "risk", "tier", "top_drivers", "top_drivers_en",
+                                    "icing_warning", "visibility_warning"]].assign(run_id=run_id))
     teams_path = tmp_path / "teams.csv"
     teams_path.write_text(TEAMS_CSV, encoding="utf-8")
     load_teams(con, teams_path)
     return {"con": con, "run_id": run_id, "features": features, "risk": risk, "segments": segments,
-            "tmp_path": tmp_path, "scored": scored_run(run_id, risk, features)}
-
-
-def scored_run(run_id: str, risk: pd.DataFrame, features: pd.DataFrame) -> ScoredRun:
-    """The run as the scoring step hands it to the board: rows aligned with the features."""
-    rules = load_rules()
-    flags = condition_flags(features, rules)
-    frame = board_frame(risk["segment_id"], risk["valid_time"], risk["risk"], risk["tier"],
-                        drivers=(risk["top_drivers"], risk["top_drivers_en"]),
-                        conditions={name: flags[name].to_numpy() for name in CONDITION_COLUMNS})
-    return ScoredRun(run_id, frame, rules)
+            "scored": ScoredRun(run_id, risk, rules), "tmp_path": tmp_path}
 
 
 @pytest.fixture

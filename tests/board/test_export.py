@@ -13,11 +13,12 @@ from PIL import Image
 
 from wxrisk.board.build import build_board
 from wxrisk.board.export import RISK_COLUMNS, SYNTHETIC_MARK, export_board, export_risk
-from wxrisk.board.stretches import k_stake
 from wxrisk.config import Settings, WxriskError
+from wxrisk.scored import ScoredRun
 from wxrisk.store.publish import open_board, publish_run
+from wxrisk.vocab import k_stake
 
-from .conftest import make_world, scored_run
+from .conftest import make_world
 
 TZ = "Asia/Shanghai"  # the board's local time
 
@@ -55,19 +56,22 @@ def pdf_text(pdf) -> str:
 def test_pdf_briefing_renders_one_section_per_province(snapshot, tmp_path):
     pdf = export_board(snapshot, "pdf", tmp_path / "briefing.pdf", tz=TZ)
     pages = page_images(pdf, tmp_path)
-    assert len(pages) >= 2  # 湖北 (G4) and 湖南 (G70)
+    assert len(pages) >= 3  # the priority list, then 湖北 (G4) and 湖南 (G70)
     for page in pages:
         ink = (page.min(axis=2) < 200).mean()
         assert ink > 0.01, f"page nearly blank ({ink:.2%} ink)"
-    first = pages[0].astype(int)
-    red = (first[..., 0] > 180) & (first[..., 1] < 80) & (first[..., 2] < 80)
-    assert red.sum() > 20  # the red-tier segments of the map (and the synthetic mark)
-    text = pdf_text(pdf)
+    for page in pages[:2]:  # the red tier cell of the list; the red-tier segments of 湖北's map
+        rgb = page.astype(int)
+        red = (rgb[..., 0] > 180) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+        assert red.sum() > 20
+    text = "".join(pdf_text(pdf).split())  # table cells wrap their words
     with open_board(snapshot) as board:
         top_km = board.execute("SELECT km_from FROM stretches WHERE road_ref = 'G4' ORDER BY peak_risk DESC LIMIT 1"
                                ).fetchone()[0]
-    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", f"G4 {k_stake(top_km)}"):
+    for words in ("合成演示数据", "湖北", "湖南", "警车带道", "编队通行", f"G4{k_stake(top_km)}", "优先处置清单",
+                  "道路结冰预警"):
         assert words in text
+    assert text.index("优先处置清单") < text.index("路网风险图")  # the briefing opens with the priority list
 
 
 def test_pdf_in_english(snapshot, tmp_path):
@@ -78,9 +82,9 @@ def test_pdf_in_english(snapshot, tmp_path):
 
 def test_csv_and_excel_list_stretches_with_measures(snapshot, tmp_path):
     csv = pd.read_csv(export_board(snapshot, "csv", tmp_path / "board.csv", tz=TZ), encoding="utf-8-sig")
-    assert csv["线路"].tolist() == ["G4", "G70"]
-    assert csv["等级"].tolist() == ["红色", "红色"]
-    assert csv["措施"].str.contains("警车带道").all()
+    assert csv["优先序"].tolist() == [1, 2] and csv["线路"].tolist() == ["G4", "G70"]  # the priority list
+    assert csv["等级"].tolist()[0] == "红色" and csv["道路结冰预警"].tolist() == ["红色", "红色"]
+    assert csv["措施"].str.contains("必要时封闭道路").all()
     assert (csv["数据性质"] == SYNTHETIC_MARK).all()
     assert csv["开始"].str.endswith("+08:00").all()
     book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx", tz=TZ))
@@ -94,8 +98,9 @@ def test_risk_export_follows_the_contract(snapshot, world, tmp_path):
         out = export_risk(snapshot, tmp_path / f"risk.{suffix}")
         rows = pd.read_csv(out) if suffix == "csv" else pd.read_parquet(out)
         assert rows.columns.tolist() == RISK_COLUMNS
-        assert RISK_COLUMNS[-2:] == ["top_drivers", "ice_risk"]
+        assert RISK_COLUMNS[-4:] == ["top_drivers", "ice_risk", "icing_warning", "visibility_warning"]
         assert rows["ice_risk"].isna().all(), "no ice model in this world: NULL, never a made-up number"
+        assert set(rows["icing_warning"]) == {"none", "yellow", "orange", "red"}
         assert len(rows) == len(world["risk"])
         assert rows["valid_time"].iloc[0] == "2024-02-01T16:00:00Z"
         assert set(rows["tier"]) <= {"none", "blue", "yellow", "orange", "red"}
@@ -111,10 +116,10 @@ def test_unknown_format_is_refused(snapshot, tmp_path):
 def test_a_quiet_board_still_exports(tmp_path):
     quiet = make_world(tmp_path)
     quiet["con"].execute("UPDATE risk SET tier = 'none', risk = 0.001")
-    calm = quiet["risk"].assign(tier="none", risk=0.001)
     settings = Settings(db_path=tmp_path / "board.duckdb", boards_dir=tmp_path / "boards")
-    scored = scored_run(quiet["run_id"], calm, quiet["features"].assign(fzra_mm_1h=0.0, road_temp_c=5.0))
-    assert build_board(quiet["con"], settings, quiet["run_id"], scored)["stretches"] == 0
+    calm = quiet["scored"].frame.assign(risk=0.001, tier="none")
+    assert build_board(quiet["con"], settings, quiet["run_id"], ScoredRun(quiet["run_id"], calm,
+                                                                            quiet["scored"].rules))["stretches"] == 0
     path = publish_run(quiet["con"], settings, quiet["run_id"])
     quiet["con"].close()
     csv = pd.read_csv(export_board(path, "csv", tmp_path / "quiet.csv", tz=TZ), encoding="utf-8-sig")
@@ -123,3 +128,15 @@ def test_a_quiet_board_still_exports(tmp_path):
     assert len(pages) == 1 and (pages[0].min(axis=2) < 200).mean() > 0.005
     text = pdf_text(tmp_path / "quiet.pdf")
     assert "无风险路段" in text
+
+
+def test_the_pdf_names_the_osm_bridges_of_the_demo_world(snapshot, tmp_path):
+    from wxrisk.board.export import read_board, shows_osm_bridges
+
+    board = read_board(snapshot)
+    assert not shows_osm_bridges(board, "湖北")  # the test world has no OpenStreetMap bridge
+    anhui = board.segments.assign(province="安徽", bridge=True)
+    demo = board.__class__(board.run, board.risk, anhui, board.stretches, board.measures, board.dispatch, board.teams)
+    assert shows_osm_bridges(demo, "安徽") and not shows_osm_bridges(demo, "湖北")
+    real = demo.__class__({**demo.run, "synthetic": False}, *list(demo.__dict__.values())[1:])
+    assert not shows_osm_bridges(real, "安徽")

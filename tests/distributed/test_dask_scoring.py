@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def _risk(db: str, run_id: str):
     with connect(db, read_only=True) as con:
-        return con.execute("SELECT segment_id, valid_time, risk, tier FROM risk WHERE run_id = ? "
+        return con.execute("SELECT segment_id, valid_time, risk, tier, top_drivers_en FROM risk WHERE run_id = ? "
                            "ORDER BY segment_id, valid_time", [run_id]).df()
 
 
@@ -43,6 +43,8 @@ def test_dask_tiles_give_the_same_board_as_the_local_path(world_copy, monkeypatc
         dask_run = score_flow.with_options(task_runner=dask_task_runner())(db, start, 72, "champion", distributed=True)
         distributed, distributed_board = _risk(db, dask_run), _stretches(db, dask_run)
     assert dask_run == local_run and len(local) > 0
-    assert local[["segment_id", "valid_time", "tier"]].equals(distributed[["segment_id", "valid_time", "tier"]])
+    same = ["segment_id", "valid_time", "tier", "top_drivers_en"]
+    assert local[same].equals(distributed[same]), "tiers and drivers in words do not depend on the tiles"
+    assert local["top_drivers_en"].notna().any()
     np.testing.assert_allclose(distributed["risk"], local["risk"], rtol=0, atol=1e-9)
     assert distributed_board == local_board and local_board, "the same stretches, tiers and windows"

@@ -17,7 +17,8 @@ def _add_run(con, run_id: str, risk: float) -> None:
         "INSERT INTO runs (run_id, created_at, start_time, hours, status) VALUES (?, now(), TIMESTAMP '2024-02-01 21:00', 1, 'complete')",
         [run_id],
     )
-    con.execute("INSERT INTO risk VALUES (?, 's1', TIMESTAMP '2024-02-01 21:00', ?, 'red', '冻雨', 'freezing rain', ?)",
+    con.execute("INSERT INTO risk (run_id, segment_id, valid_time, risk, tier, top_drivers, top_drivers_en, ice_risk) "
+                "VALUES (?, 's1', TIMESTAMP '2024-02-01 21:00', ?, 'red', '冻雨', 'freezing rain', ?)",
                 [run_id, risk, risk / 2])
 
 

@@ -1,10 +1,10 @@
-"""Dispatch plan: patrol cars from team bases to stretches, to cover the most expected incidents.
+"""Dispatch plan: patrol cars from team bases to stretches, in the order of the priority list.
 
 A stretch is covered when it gets all the cars its tier needs, each arriving before its first
 police measure starts (travel = great-circle distance x road factor / speed). A measure whose
 start is already past, or closer than `max_response_min`, gets that response target instead.
-Each car serves one stretch in the plan. `solve_milp` (HiGHS through `scipy.optimize.milp`)
-gives the optimum; `solve_greedy` is the quick rule it is checked against.
+Stretches are served in priority order, each by the nearest teams that have the cars free for
+its whole window; a car serves several stretches whose windows do not overlap.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 from wxrisk.config import WxriskError
 from wxrisk.store.ledger import run_import
@@ -104,20 +102,29 @@ def load_teams(con, path: str | Path) -> int:
 
 @dataclass(frozen=True)
 class DispatchProblem:
-    """Stretches s (value, need) and teams k (capacity), with travel times and reachability."""
+    """Stretches s in priority order (value, need, window) and teams k (capacity), with travel times
+    and reachability. Times are minutes from when the teams can leave their bases."""
 
-    value: np.ndarray       # expected incidents per stretch
+    value: np.ndarray       # expected weather incidents per stretch
     need: np.ndarray        # cars per stretch
     capacity: np.ndarray    # cars per team
     travel_min: np.ndarray  # [team, stretch] travel time [min]
     reachable: np.ndarray   # [team, stretch] arrives before the deadline
+    arrive_min: np.ndarray  # [stretch] when its cars must be there [min]
+    end_min: np.ndarray     # [stretch] when its window ends [min]
 
     def covered_value(self, cars: np.ndarray) -> float:
-        """Expected incidents on fully covered stretches."""
+        """Expected weather incidents on fully covered stretches."""
         return float(self.value[self.covered(cars)].sum())
 
     def covered(self, cars: np.ndarray) -> np.ndarray:
         return (cars.sum(axis=0) >= self.need) & (self.need > 0)
+
+    def busy(self, team: int, stretch: int) -> tuple[float, float]:
+        """When a car of `team` serving `stretch` is away from its base [min]: from leaving to
+        arriving back after the stretch's window."""
+        travel = float(self.travel_min[team, stretch])
+        return float(self.arrive_min[stretch]) - travel, float(self.end_min[stretch]) + travel
 
 
 def travel_minutes(team_lon, team_lat, lon, lat, speed_kmh: float, road_factor: float) -> np.ndarray:
@@ -125,57 +132,36 @@ def travel_minutes(team_lon, team_lat, lon, lat, speed_kmh: float, road_factor: 
     return haversine_km(team_lon, team_lat, lon, lat) * road_factor / speed_kmh * 60.0
 
 
-def solve_greedy(problem: DispatchProblem) -> np.ndarray:
-    """Cars [team, stretch]: stretches by expected incidents per car, nearest teams first."""
-    remaining = problem.capacity.astype(int).copy()
+def cars_in_use(commitments: list[tuple[float, float, int]], start: float, end: float) -> int:
+    """The most cars a team has away at once during [start, end) [min], given its commitments
+    (start, end, cars)."""
+    overlapping = [(a, b, n) for a, b, n in commitments if a < end and start < b]
+    moments = [start] + [a for a, _, _ in overlapping if a > start]
+    return max((sum(n for a, b, n in overlapping if a <= t < b) for t in moments), default=0)
+
+
+def solve_in_order(problem: DispatchProblem) -> np.ndarray:
+    """Cars [team, stretch], stretches served in their (priority) order, each by the nearest
+    teams with cars free for its whole window, whole or not at all. A car serves any number of
+    stretches whose windows (with the drives there and back) do not overlap."""
     cars = np.zeros(problem.travel_min.shape, dtype=int)
-    order = np.argsort(-problem.value / np.maximum(problem.need, 1), kind="stable")
-    for s in order:
-        teams = np.flatnonzero(problem.reachable[:, s] & (remaining > 0))
-        if problem.need[s] <= 0 or remaining[teams].sum() < problem.need[s]:
-            continue
-        still = int(problem.need[s])
-        for k in teams[np.argsort(problem.travel_min[teams, s], kind="stable")]:
-            take = min(still, int(remaining[k]))
-            cars[k, s], remaining[k], still = take, remaining[k] - take, still - take
+    commitments: list[list[tuple[float, float, int]]] = [[] for _ in problem.capacity]
+    for s in range(len(problem.need)):
+        still, chosen = int(problem.need[s]), []
+        teams = np.flatnonzero(problem.reachable[:, s])
+        for k in teams[np.argsort(problem.travel_min[teams, s], kind="stable")] if still > 0 else ():
+            free = int(problem.capacity[k]) - cars_in_use(commitments[k], *problem.busy(k, s))
+            if free > 0:
+                chosen.append((k, min(still, free)))
+                still -= chosen[-1][1]
             if still == 0:
                 break
+        if still > 0:
+            continue  # whole or not at all
+        for k, take in chosen:
+            cars[k, s] = take
+            commitments[k].append((*problem.busy(k, s), take))
     return cars
-
-
-def solve_milp(problem: DispatchProblem, time_limit_s: float = 20.0) -> np.ndarray:
-    """Cars [team, stretch] maximising covered expected incidents, then minimising travel.
-
-    Variables: x[k, s] cars of team k on stretch s (integer), y[s] stretch covered (binary).
-    sum_k x[k, s] = need[s] y[s];  sum_s x[k, s] <= capacity[k];  x = 0 where unreachable.
-    """
-    n_teams, n_stretches = problem.travel_min.shape
-    n_x = n_teams * n_stretches
-    if n_x == 0:
-        return np.zeros((n_teams, n_stretches), dtype=int)
-    upper_x = np.where(problem.reachable, np.minimum(problem.capacity[:, None], problem.need[None, :]), 0).ravel()
-    bounds = Bounds(np.zeros(n_x + n_stretches), np.concatenate([upper_x, np.ones(n_stretches)]))
-    k_index, s_index = np.divmod(np.arange(n_x), n_stretches)
-    cover = coo_array(
-        (np.concatenate([np.ones(n_x), -problem.need.astype(float)]),
-         (np.concatenate([s_index, np.arange(n_stretches)]), np.concatenate([np.arange(n_x), n_x + np.arange(n_stretches)]))),
-        shape=(n_stretches, n_x + n_stretches),
-    )
-    capacity = coo_array((np.ones(n_x), (k_index, np.arange(n_x))), shape=(n_teams, n_x + n_stretches))
-    constraints = [LinearConstraint(cover, 0, 0), LinearConstraint(capacity, 0, problem.capacity.astype(float))]
-    integrality = np.ones(n_x + n_stretches)
-    options = {"time_limit": time_limit_s}
-    value_objective = np.concatenate([np.zeros(n_x), -problem.value])
-    first = milp(value_objective, constraints=constraints, bounds=bounds, integrality=integrality, options=options)
-    if first.x is None:
-        raise WxriskError(f"dispatch: the solver found no plan ({first.message})")
-    best = -first.fun
-    keep_value = LinearConstraint(np.concatenate([np.zeros(n_x), problem.value])[None, :], best - 1e-9 * max(best, 1.0), np.inf)
-    travel_objective = np.concatenate([problem.travel_min.ravel(), np.zeros(n_stretches)])
-    second = milp(travel_objective, constraints=[*constraints, keep_value], bounds=bounds,
-                  integrality=integrality, options=options)
-    solution = second.x if second.x is not None else first.x
-    return np.round(solution[:n_x]).astype(int).reshape(n_teams, n_stretches)
 
 
 def stretch_deadlines(stretches: pd.DataFrame, measures: pd.DataFrame, ready_at: pd.Timestamp,
@@ -184,24 +170,32 @@ def stretch_deadlines(stretches: pd.DataFrame, measures: pd.DataFrame, ready_at:
     earlier than `ready_at` + the response target."""
     police = measures[measures["police"].astype(bool)]
     first_start = pd.to_datetime(stretches["stretch_id"].map(police.groupby("stretch_id")["start_at"].min()))
-    starts = first_start.where(first_start.notna(), pd.to_datetime(stretches["onset"]))
+    starts = first_start.where(first_start.notna(), pd.to_datetime(stretches["onset"]) - pd.Timedelta(hours=1))
     return starts.clip(lower=pd.Timestamp(ready_at) + pd.Timedelta(minutes=max_response_min))
+
+
+def _minutes_from(times, ready_at: pd.Timestamp) -> np.ndarray:
+    return ((pd.to_datetime(pd.Series(times)) - pd.Timestamp(ready_at)).dt.total_seconds() / 60.0).to_numpy(float)
 
 
 def build_problem(stretches: pd.DataFrame, teams: pd.DataFrame, deadlines: pd.Series, ready_at: pd.Timestamp,
                   rules: dict) -> DispatchProblem:
-    """The dispatch problem of a board: values, needs, capacities, travel and reachability."""
+    """The dispatch problem of a board (stretches in their priority order): values, needs,
+    capacities, travel, reachability and windows."""
     section = rules["dispatch"]
     travel = travel_minutes(teams["lon"].to_numpy(float)[:, None], teams["lat"].to_numpy(float)[:, None],
                             stretches["lon"].to_numpy(float)[None, :], stretches["lat"].to_numpy(float)[None, :],
                             float(section["speed_kmh"]), float(section["road_factor"]))
-    available_min = ((deadlines - pd.Timestamp(ready_at)).dt.total_seconds() / 60.0).to_numpy(float)
+    arrive = _minutes_from(deadlines, ready_at)
+    value = stretches["expected_weather_incidents"] if "expected_weather_incidents" in stretches else stretches["expected_incidents"]
     return DispatchProblem(
-        value=stretches["expected_incidents"].to_numpy(float),
+        value=value.to_numpy(float),
         need=stretches["tier"].map(section["cars_needed"]).fillna(0).to_numpy(int),
         capacity=teams["cars"].to_numpy(int),
         travel_min=travel,
-        reachable=(travel <= available_min[None, :]) & (teams["cars"].to_numpy(int) > 0)[:, None],
+        reachable=(travel <= arrive[None, :]) & (teams["cars"].to_numpy(int) > 0)[:, None],
+        arrive_min=arrive,
+        end_min=np.maximum(_minutes_from(stretches["end_time"], ready_at), arrive),  # hours end at their label
     )
 
 
@@ -229,25 +223,22 @@ def dispatch_rows(stretches: pd.DataFrame, teams: pd.DataFrame, problem: Dispatc
 
 def plan_dispatch(stretches: pd.DataFrame, measures: pd.DataFrame, teams: pd.DataFrame, ready_at,
                   rules: dict) -> tuple[pd.DataFrame, dict]:
-    """The dispatch rows of a board and what was measured (covered expected incidents by
-    solver and by greedy, cars used).
+    """The dispatch rows of a board, stretches served in the order given (the priority list), and
+    what was measured (covered expected weather incidents, cars sent, stretches left).
 
-    stretches : `build_stretches` rows; measures : `assign_measures` rows; teams : the `teams` table
-    ready_at  : when the teams can leave their bases [UTC naive]
+    stretches : `build_stretches` rows in priority order; measures : `assign_measures` rows;
+    teams : the `teams` table; ready_at : when the teams can leave their bases [UTC naive]
     """
     ready_at = pd.Timestamp(ready_at)
+    stretches = stretches.reset_index(drop=True)
     deadlines = stretch_deadlines(stretches, measures, ready_at, float(rules["dispatch"]["max_response_min"]))
     problem = build_problem(stretches, teams, deadlines, ready_at, rules)
-    best, greedy = solve_milp(problem), solve_greedy(problem)
-    solver = "milp" if problem.covered_value(best) >= problem.covered_value(greedy) else "greedy"  # MILP time limit hit
-    cars = best if solver == "milp" else greedy
+    cars = solve_in_order(problem)
     rows = dispatch_rows(stretches, teams, problem, cars, deadlines)
     stats = {
-        "solver": solver,
-        "covered_expected_incidents": problem.covered_value(cars),
-        "greedy_covered_expected_incidents": problem.covered_value(greedy),
-        "total_expected_incidents": float(problem.value.sum()),
-        "cars_assigned": int(cars.sum()),
+        "covered_expected_weather_incidents": problem.covered_value(cars),
+        "total_expected_weather_incidents": float(problem.value.sum()),
+        "car_assignments": int(cars.sum()),
         "cars_available": int(problem.capacity.sum()),
         "unreachable": int((rows["status"] == "unreachable").sum()),
         "uncovered": int((rows["status"] == "uncovered").sum()),

@@ -21,16 +21,15 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from wxrisk.board.stretches import CONDITION_WORDS, TIER_WORDS, k_stake, percent_text
-from wxrisk.board.tiers import TIER_RANK, TIERS
+from wxrisk.board.stretches import percent_text
 from wxrisk.config import WxriskError
+from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIER_RGBA, TIERS, hex_colour, tier_word
 from wxrisk.store.publish import open_board
+from wxrisk.vocab import k_stake, local_stamp
 
 FONT = "STSong-Light"  # reportlab's built-in CID font for Chinese: no font file needed
 SYNTHETIC_MARK = "合成演示数据 / SYNTHETIC DEMO DATA"
-TIER_COLOURS = {"none": colors.HexColor("#c8c8c8"), "blue": colors.HexColor("#1f6fd1"),
-                "yellow": colors.HexColor("#e6b800"), "orange": colors.HexColor("#f07d00"),
-                "red": colors.HexColor("#d7191c")}
+TIER_COLOURS = {tier: colors.HexColor(hex_colour(rgba)) for tier, rgba in TIER_RGBA.items()}
 BOARD_TABLES = ("runs", "risk", "segments", "stretches", "stretch_measures", "dispatch", "teams")
 WORDS = {
     "zh": {
@@ -47,6 +46,9 @@ WORDS = {
         "synthetic": "数据性质", "stretch_id": "路段编号", "measure_id": "措施编号", "lead_hours": "提前(小时)",
         "window": "时段", "assigned": "已派", "unreachable": "无法按时到达", "uncovered": "警力不足",
         "real": "真实数据", "local_time": "表中时间为当地时间",
+        "priority": "优先序", "priority_list": "优先处置清单（按此顺序派警）",
+        "expected_weather": "预计天气事故(起)", "icing_warning": "道路结冰预警", "visibility_warning": "能见度管控",
+        "first_measure": "首项措施", "due_at": "首项措施开始",
     },
     "en": {
         "title": "Expressway ice and snow risk briefing", "province": "Province", "run": "Run", "start": "Start",
@@ -64,6 +66,9 @@ WORDS = {
         "synthetic": "Data", "stretch_id": "Stretch id", "measure_id": "Measure id", "lead_hours": "Lead (h)",
         "window": "Window", "assigned": "assigned", "unreachable": "cannot arrive in time",
         "uncovered": "not enough cars", "real": "real data", "local_time": "Times are local",
+        "priority": "Priority", "priority_list": "Priority list (teams are sent in this order)",
+        "expected_weather": "Expected weather incidents", "icing_warning": "Road-icing warning",
+        "visibility_warning": "Visibility control", "first_measure": "First measure", "due_at": "First measure starts",
     },
 }
 
@@ -103,17 +108,25 @@ def local_text(moment, tz: str, with_offset: bool = False) -> str:
     """A naive UTC time as local text: `02-02 08:00` or ISO with offset; empty for none."""
     if moment is None or pd.isna(moment):
         return ""
-    local = pd.Timestamp(moment).tz_localize("UTC").tz_convert(tz)
+    local = local_stamp(moment, tz)
     return local.isoformat(timespec="minutes") if with_offset else f"{local:%m-%d %H:%M}"
-
-
-def _tier_word(tier: str, lang: str) -> str:
-    return TIER_WORDS[tier][0 if lang == "zh" else 1] if tier in TIER_WORDS else tier
 
 
 def _conditions_text(conditions_json: str, lang: str) -> str:
     names = json.loads(conditions_json or "[]")
     return ("、" if lang == "zh" else ", ").join(CONDITION_WORDS[c][0 if lang == "zh" else 1] for c in names)
+
+
+def warning_text(level, lang: str) -> str:
+    """A warning level as on the board: `橙色` / `orange`; empty for none or unknown (older boards)."""
+    return tier_word(level, lang) if isinstance(level, str) and level not in ("none", "") else ""
+
+
+def in_priority_order(stretches: pd.DataFrame) -> pd.DataFrame:
+    """Stretches by their place in the priority list (boards without one: by tier, then expected incidents)."""
+    if "priority" in stretches and stretches["priority"].notna().all():
+        return stretches.sort_values("priority")
+    return stretches.sort_values(["tier", "expected_incidents"], key=_tier_then_value, ascending=False)
 
 
 def stretch_table(board: Board, lang: str, tz: str, iso: bool = True) -> pd.DataFrame:
@@ -127,23 +140,26 @@ def stretch_table(board: Board, lang: str, tz: str, iso: bool = True) -> pd.Data
         for sid, group in (measures.groupby("stretch_id") if not measures.empty else [])
     }
     rows = []
-    for s in board.stretches.sort_values(["tier", "expected_incidents"], key=_tier_then_value, ascending=False).itertuples():
+    for s in in_priority_order(board.stretches).itertuples():
         rows.append({
-            words["stretch_id"]: s.stretch_id, words["road_ref"]: s.road_ref, words["name"]: s.name,
+            words["priority"]: getattr(s, "priority", None), words["stretch_id"]: s.stretch_id, words["road_ref"]: s.road_ref, words["name"]: s.name,
             words["province"]: s.province, words["km_from"]: k_stake(s.km_from), words["km_to"]: k_stake(s.km_to),
-            words["length_km"]: round(float(s.length_km), 1), words["tier"]: _tier_word(s.tier, lang),
+            words["length_km"]: round(float(s.length_km), 1), words["tier"]: tier_word(s.tier, lang),
+            words["icing_warning"]: warning_text(getattr(s, "icing_warning", None), lang),
+            words["visibility_warning"]: warning_text(getattr(s, "visibility_warning", None), lang),
             words["onset"]: local_text(s.onset, tz, iso), words["peak_time"]: local_text(s.peak_time, tz, iso),
             words["end_time"]: local_text(s.end_time, tz, iso),
             words["peak_risk"]: round(float(s.peak_risk), 4) if iso else percent_text(s.peak_risk),
+            words["expected_weather"]: round(float(getattr(s, "expected_weather_incidents", s.expected_incidents)), 3),
             words["expected_incidents"]: round(float(s.expected_incidents), 3),
             words["conditions"]: _conditions_text(s.conditions, lang),
             words["measure_list"]: measure_text.get(s.stretch_id, ""),
             words["reasons"]: s.reasons_zh if lang == "zh" else s.reasons_en,
             words["synthetic"]: SYNTHETIC_MARK if board.run.get("synthetic") else words["real"],
         })
-    keys = ("stretch_id", "road_ref", "name", "province", "km_from", "km_to", "length_km", "tier", "onset",
-            "peak_time", "end_time", "peak_risk", "expected_incidents", "conditions", "measure_list", "reasons",
-            "synthetic")
+    keys = ("priority", "stretch_id", "road_ref", "name", "province", "km_from", "km_to", "length_km", "tier",
+            "icing_warning", "visibility_warning", "onset", "peak_time", "end_time", "peak_risk", "expected_weather",
+            "expected_incidents", "conditions", "measure_list", "reasons", "synthetic")
     return pd.DataFrame(rows, columns=[words[k] for k in keys])
 
 
@@ -291,7 +307,7 @@ def province_map(board: Board, province: str | None, stretches: pd.DataFrame, wi
     for n, tier in enumerate(TIERS[1:]):
         x = 8 + n * 62
         drawing.add(Line(x, height - 9, x + 16, height - 9, strokeColor=TIER_COLOURS[tier], strokeWidth=3))
-        drawing.add(String(x + 20, height - 12, _tier_word(tier, lang), fontName=FONT, fontSize=7))
+        drawing.add(String(x + 20, height - 12, tier_word(tier, lang), fontName=FONT, fontSize=7))
     return drawing
 
 
@@ -333,6 +349,10 @@ def _province_story(board: Board, province: str | None, styles, lang: str, tz: s
         story.append(Paragraph(SYNTHETIC_MARK, styles["mark"]))
     story += [Paragraph(line, styles["body"]) for line in run_lines(board, lang, tz)]
     story += [Paragraph(words["map"], styles["h2"]), province_map(board, province, stretches, page_width, 62 * mm, lang)]
+    if shows_osm_bridges(board, province):
+        from wxrisk.scenario.osm_bridges import ATTRIBUTION  # the demo world's Anhui bridges (ODbL)
+
+        story.append(Paragraph(ATTRIBUTION, styles["body"]))
     story.append(Paragraph(words["stretches"], styles["h2"]))
     if stretches.empty:
         story.append(Paragraph(words["no_stretches"], styles["body"]))
@@ -341,9 +361,9 @@ def _province_story(board: Board, province: str | None, styles, lang: str, tz: s
     sub = Board(board.run, board.risk, board.segments, stretches, board.measures[board.measures["stretch_id"].isin(ids)],
                 board.dispatch[board.dispatch["stretch_id"].isin(ids)], board.teams)
     table = stretch_table(sub, lang, tz, iso=False)
-    keep = [words[k] for k in ("road_ref", "km_from", "km_to", "tier", "onset", "end_time", "peak_risk",
-                               "expected_incidents", "conditions", "reasons")]
-    story.append(_table(table[keep], styles, _widths(page_width, [5, 7, 7, 5, 10, 10, 6, 7, 11, 32])))
+    keep = [words[k] for k in ("priority", "road_ref", "km_from", "km_to", "tier", "icing_warning", "onset", "end_time",
+                               "expected_weather", "conditions", "reasons")]
+    story.append(_table(table[keep], styles, _widths(page_width, [4, 5, 7, 7, 5, 6, 9, 9, 7, 10, 31])))
     story.append(Paragraph(words["measures"], styles["h2"]))
     measures = table[[words["stretch_id"], words["measure_list"]]]
     story.append(_table(measures, styles, _widths(page_width, [18, 82])))
@@ -355,6 +375,60 @@ def _province_story(board: Board, province: str | None, styles, lang: str, tz: s
     story.append(Paragraph(words["teams"], styles["h2"]))
     story.append(_table(teams, styles, _widths(page_width, [12, 30, 12, 14, 14, 18])))
     return story
+
+
+def priority_table(board: Board, lang: str, tz: str) -> pd.DataFrame:
+    """The priority list as the briefing opens with it: place, stretch, tier, warnings, window,
+    expected weather incidents, first measure and its start, the team sent."""
+    words, label = WORDS[lang], "label_zh" if lang == "zh" else "label_en"
+    first = (board.measures.sort_values(["start_at", "priority"]).drop_duplicates("stretch_id").set_index("stretch_id")
+             if not board.measures.empty else pd.DataFrame(columns=[label, "start_at"]))
+    team_names = board.teams.set_index("team_id")["name"].to_dict() if not board.teams.empty else {}
+    sent = {sid: "、".join(f"{team_names.get(t, t)}({n})" for t, n in zip(g["team_id"], g["cars"], strict=True)
+                         if isinstance(t, str)) or words.get(g["status"].iloc[0], g["status"].iloc[0])
+            for sid, g in (board.dispatch.groupby("stretch_id") if not board.dispatch.empty else [])}
+    rows = []
+    for s in in_priority_order(board.stretches).itertuples():
+        warned = [warning_text(getattr(s, "icing_warning", None), lang), warning_text(getattr(s, "visibility_warning", None), lang)]
+        rows.append({
+            words["priority"]: getattr(s, "priority", ""),
+            words["stretch"]: f"{s.road_ref} {k_stake(s.km_from)}–{k_stake(s.km_to)}",
+            words["tier"]: tier_word(s.tier, lang),
+            words["icing_warning"]: warned[0], words["visibility_warning"]: warned[1],
+            words["window"]: f"{local_text(s.onset, tz)} – {local_text(s.end_time, tz)}",
+            words["expected_weather"]: f"{float(getattr(s, 'expected_weather_incidents', s.expected_incidents)):.2f}",
+            words["first_measure"]: first[label].get(s.stretch_id, "") if s.stretch_id in first.index else "",
+            words["due_at"]: local_text(first["start_at"].get(s.stretch_id), tz) if s.stretch_id in first.index else "",
+            words["team"]: sent.get(s.stretch_id, ""),
+        })
+    keys = ("priority", "stretch", "tier", "icing_warning", "visibility_warning", "window", "expected_weather",
+            "first_measure", "due_at", "team")
+    return pd.DataFrame(rows, columns=[words[k] for k in keys])
+
+
+def _priority_story(board: Board, styles, lang: str, tz: str, page_width: float) -> list:
+    """The briefing's first page(s): the whole board's priority list."""
+    words = WORDS[lang]
+    story = [Paragraph(words["title"], styles["title"])]
+    if board.run.get("synthetic"):
+        story.append(Paragraph(SYNTHETIC_MARK, styles["mark"]))
+    story += [Paragraph(line, styles["body"]) for line in run_lines(board, lang, tz)]
+    story.append(Paragraph(words["priority_list"], styles["h2"]))
+    if board.stretches.empty:
+        return [*story, Paragraph(words["no_stretches"], styles["body"])]
+    ranked = in_priority_order(board.stretches)
+    table = _table(priority_table(board, lang, tz), styles, _widths(page_width, [5, 17, 5, 7, 7, 14, 7, 16, 9, 13]))
+    table.setStyle(TableStyle([("BACKGROUND", (2, row), (2, row), TIER_COLOURS.get(tier, TIER_COLOURS["none"]))
+                               for row, tier in enumerate(ranked["tier"], start=1)]))
+    story.append(table)
+    return story
+
+
+def shows_osm_bridges(board: Board, province: str | None) -> bool:
+    """Whether this section's map draws the demo world's bridges taken from OpenStreetMap."""
+    segments = board.segments if province is None else board.segments[board.segments["province"] == province]
+    return bool(board.run.get("synthetic")) and not segments.empty and bool(
+        (segments["province"].eq("安徽") & segments["bridge"].fillna(False).astype(bool)).any())
 
 
 def _widths(total: float, parts: list[float]) -> list[float]:
@@ -369,10 +443,9 @@ def _write_pdf(board: Board, out: Path, lang: str, tz: str) -> None:
     provinces = sorted(board.stretches["province"].dropna().unique()) if not board.stretches.empty else []
     if not board.stretches.empty and board.stretches["province"].isna().any():
         provinces.append(None)
-    story: list = []
-    for n, province in enumerate(provinces or [None]):
-        if n:
-            story.append(PageBreak())
+    story: list = _priority_story(board, styles, lang, tz, doc.width)
+    for province in provinces:
+        story.append(PageBreak())
         story += _province_story(board, province, styles, lang, tz, doc.width)
     story.append(Spacer(1, 4))
     doc.build(story)
@@ -381,18 +454,19 @@ def _write_pdf(board: Board, out: Path, lang: str, tz: str) -> None:
 # --- risk rows (CONTRACT section 4) -------------------------------------------------------------
 
 RISK_COLUMNS = ["segment_id", "road_ref", "name", "km_from", "km_to", "lon", "lat", "valid_time", "risk", "tier",
-                "top_drivers", "ice_risk"]
+                "top_drivers", "ice_risk", "icing_warning", "visibility_warning"]
 
 
 def export_risk(board_db_path: str | Path, out: str | Path, lang: str = "zh") -> Path:
     """One row per segment and hour (CONTRACT section 4) to `out` (`.csv` or `.parquet`);
-    `valid_time` as UTC ISO 8601, `top_drivers` in `lang`."""
+    `valid_time` as UTC ISO 8601, `top_drivers` in `lang`; the warnings `none`..`red` (NULL on older boards)."""
     out = Path(out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise WxriskError(f"{out}: the risk export is .csv or .parquet")
     board = read_board(board_db_path)
     drivers = "top_drivers" if lang == "zh" else "top_drivers_en"
-    risk = board.risk.reindex(columns=["segment_id", "valid_time", "risk", "tier", drivers, "ice_risk"])
+    risk = board.risk.reindex(columns=["segment_id", "valid_time", "risk", "tier", drivers, "ice_risk", "icing_warning",
+                                       "visibility_warning"])
     risk = risk.rename(columns={drivers: "top_drivers"}).astype({"ice_risk": "float64"})  # older snapshots: NULL
     segments = board.segments[["segment_id", "road_ref", "name", "km_from", "km_to", "lon", "lat"]]
     rows = risk.merge(segments, on="segment_id", how="left").sort_values(["segment_id", "valid_time"])

@@ -2,21 +2,33 @@
 
 Each stretch gets the `general` measures of every tier up to its own plus those of each of its
 conditions; a measure starts `lead_hours` before the stretch first reaches the lowest tier
-that calls for it, and says why in Chinese and English.
+that calls for it. An official warning on the stretch (road icing, visibility control) adds the
+measures the playbook lists for it, starting `lead_hours` before the warning first reaches that
+level; a measure called for both ways starts at the earlier time. Every measure says why, in
+Chinese and English.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from wxrisk.board.stretches import CONDITION_WORDS, TIER_WORDS
-from wxrisk.board.tiers import TIER_RANK, TIERS
 from wxrisk.config import WxriskError
+from wxrisk.levels import (
+    CONDITION_WORDS,
+    TIER_RANK,
+    TIERS,
+    WARNING_KINDS,
+    WARNING_LEVELS,
+    tier_word,
+    warning_word,
+)
+from wxrisk.vocab import local_stamp
 
 BOARD_TIERS = TIERS[1:]
 CONDITIONS = ("general", *CONDITION_WORDS)
@@ -29,11 +41,18 @@ def default_playbook_path() -> Path:
     return Path(str(resources.files("wxrisk.board").joinpath("playbook.yaml")))
 
 
+def _check_ids(path: Path, where: str, measure_ids, book: dict) -> None:
+    unknown = [m for m in measure_ids or [] if m not in book["measures"]]
+    if unknown:
+        raise WxriskError(f"{path}: {where}: unknown measure(s) {', '.join(unknown)}")
+
+
 def load_playbook(path: str | Path | None = None) -> dict:
     """The playbook from YAML (default: the packaged `playbook.yaml`), checked.
 
     Returns {"measures": {id: {label_zh, label_en, lead_hours [h], priority, police}},
-             "playbook": {tier: {condition: [measure ids]}}}.
+             "playbook": {tier: {condition: [measure ids]}},
+             "warnings": {icing|visibility: {level: [measure ids]}}} (`warnings` may be empty).
     """
     path = Path(path) if path is not None else default_playbook_path()
     try:
@@ -52,9 +71,15 @@ def load_playbook(path: str | Path | None = None) -> dict:
         for condition, measure_ids in (by_condition or {}).items():
             if condition not in CONDITIONS:
                 raise WxriskError(f"{path}: {tier}.{condition}: unknown condition (known: {', '.join(CONDITIONS)})")
-            unknown = [m for m in measure_ids or [] if m not in book["measures"]]
-            if unknown:
-                raise WxriskError(f"{path}: {tier}.{condition}: unknown measure(s) {', '.join(unknown)}")
+            _check_ids(path, f"{tier}.{condition}", measure_ids, book)
+    book["warnings"] = book.get("warnings") or {}
+    for kind, by_level in book["warnings"].items():
+        if kind not in WARNING_KINDS:
+            raise WxriskError(f"{path}: warnings.{kind}: unknown warning (known: {', '.join(WARNING_KINDS)})")
+        for level, measure_ids in (by_level or {}).items():
+            if level not in WARNING_LEVELS[1:]:
+                raise WxriskError(f"{path}: warnings.{kind}.{level}: level is not one of {', '.join(WARNING_LEVELS[1:])}")
+            _check_ids(path, f"warnings.{kind}.{level}", measure_ids, book)
     return book
 
 
@@ -71,42 +96,84 @@ def measures_for(tier: str, conditions: list[str], book: dict) -> dict[str, tupl
     return chosen
 
 
-def _reason(measure: dict, level: str, why: list[str], onset: pd.Timestamp, tz: str) -> tuple[str, str]:
-    local = onset.tz_localize("UTC").tz_convert(tz)
+@dataclass(frozen=True)
+class Call:
+    """Why a measure is on a stretch: from when [UTC], and the words for it."""
+
+    at: pd.Timestamp
+    zh: str
+    en: str
+
+
+HOUR = pd.Timedelta(hours=1)
+
+
+def hour_begins(label) -> pd.Timestamp:
+    """When a board hour begins [UTC]: hours are labelled by their end (`valid_time`)."""
+    return pd.Timestamp(label) - HOUR
+
+
+def tier_call(level: str, why: list[str], onset: pd.Timestamp, tz: str) -> Call:
+    """`02月02日14时起达橙色等级，冻雨` / `orange from 02 Feb 14:00 local with freezing rain`
+    (onset: when the first hour at that tier begins [UTC])."""
     named = [c for c in why if c != "general"]
     zh_cond = "、".join(CONDITION_WORDS[c][0] for c in named)
     en_cond = ", ".join(CONDITION_WORDS[c][1] for c in named)
-    lead = float(measure["lead_hours"])
-    zh = (f"{local:%m月%d日%H时}起达{TIER_WORDS[level][0]}等级" + (f"，{zh_cond}" if zh_cond else "")
-          + f"：提前 {lead:g} 小时{measure['label_zh']}")
-    en = (f"{TIER_WORDS[level][1]} from {local:%d %b %H:%M} local" + (f" with {en_cond}" if en_cond else "")
-          + f": {measure['label_en']} {lead:g} h ahead")
-    return zh, en
+    local = local_stamp(onset, tz)
+    return Call(onset, f"{local:%m月%d日%H时}起达{tier_word(level)}等级" + (f"，{zh_cond}" if zh_cond else ""),
+                f"{tier_word(level, 'en')} from {local:%d %b %H:%M} local" + (f" with {en_cond}" if en_cond else ""))
 
 
-def assign_measures(stretches: pd.DataFrame, book: dict, tz: str = "Asia/Shanghai") -> pd.DataFrame:
+def warning_calls(onsets: dict[str, dict[str, str]], book: dict, tz: str) -> dict[str, Call]:
+    """Measure id -> its earliest call by a warning on the stretch (`warning_onsets` JSON, parsed)."""
+    calls: dict[str, Call] = {}
+    for kind, by_level in book["warnings"].items():
+        for level, measure_ids in (by_level or {}).items():
+            if level not in onsets.get(kind, {}):
+                continue
+            at = hour_begins(onsets[kind][level])
+            local = local_stamp(at, tz)
+            call = Call(at, f"{local:%m月%d日%H时}起{warning_word(kind, level)}",
+                        f"{warning_word(kind, level, 'en')} from {local:%d %b %H:%M} local")
+            for measure_id in measure_ids or []:
+                if measure_id not in calls or at < calls[measure_id].at:
+                    calls[measure_id] = call
+    return calls
+
+
+def stretch_calls(stretch, book: dict, tz: str) -> dict[str, Call]:
+    """Measure id -> the earliest call for it on this stretch, by its tier or by a warning."""
+    onsets = json.loads(stretch.tier_onsets)
+    calls = {measure_id: tier_call(level, why, hour_begins(onsets.get(level, stretch.onset)), tz)
+             for measure_id, (level, why) in measures_for(stretch.tier, json.loads(stretch.conditions), book).items()}
+    warned = json.loads(getattr(stretch, "warning_onsets", None) or "{}")
+    for measure_id, call in warning_calls(warned, book, tz).items():
+        if measure_id not in calls or call.at < calls[measure_id].at:
+            calls[measure_id] = call
+    return calls
+
+
+def assign_measures(stretches: pd.DataFrame, book: dict, tz: str) -> pd.DataFrame:
     """The measures of every stretch (columns `MEASURE_COLUMNS`), by priority.
 
-    stretches : rows of `build_stretches` (`tier`, `conditions` JSON, `tier_onsets` JSON [UTC])
-    `start_at` [UTC naive] = first hour at the measure's tier - lead time.
+    stretches : rows of `build_stretches` (`tier`, `conditions` JSON, `tier_onsets` JSON [UTC],
+                optionally `warning_onsets` JSON)
+    `start_at` [UTC naive] = when the calling hour begins - the measure's lead time.
     """
     rows = []
     for stretch in stretches.itertuples(index=False):
-        onsets = {t: pd.Timestamp(ts) for t, ts in json.loads(stretch.tier_onsets).items()}
-        conditions = json.loads(stretch.conditions)
-        for measure_id, (level, why) in measures_for(stretch.tier, conditions, book).items():
+        for measure_id, call in stretch_calls(stretch, book, tz).items():
             measure = book["measures"][measure_id]
-            onset = onsets.get(level, pd.Timestamp(stretch.onset))
-            reason_zh, reason_en = _reason(measure, level, why, onset, tz)
+            lead = float(measure["lead_hours"])
             rows.append({
                 "stretch_id": stretch.stretch_id,
                 "measure_id": measure_id,
                 "label_zh": measure["label_zh"],
                 "label_en": measure["label_en"],
-                "start_at": onset - pd.Timedelta(hours=float(measure["lead_hours"])),
-                "lead_hours": float(measure["lead_hours"]),
-                "reason_zh": reason_zh,
-                "reason_en": reason_en,
+                "start_at": call.at - pd.Timedelta(hours=lead),
+                "lead_hours": lead,
+                "reason_zh": f"{call.zh}：提前 {lead:g} 小时{measure['label_zh']}",
+                "reason_en": f"{call.en}: {measure['label_en']} {lead:g} h ahead",
                 "priority": int(measure["priority"]),
                 "police": bool(measure["police"]),
             })

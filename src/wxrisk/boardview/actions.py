@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import utc_now
 
 DDL = """
 CREATE TABLE IF NOT EXISTS officer_actions (
@@ -94,7 +95,7 @@ def record_action(db_path: Path, record: ActionRecord) -> str:
     action_id = uuid.uuid4().hex
     row = [action_id, record.run_id, record.stretch_id, record.road_ref, record.km_from, record.km_to,
            record.measure_id, record.measure.strip(), record.officer.strip(), record.taken_at,
-           record.note.strip(), datetime.now(UTC).replace(tzinfo=None)]
+           record.note.strip(), utc_now()]
     _with_connection(Path(db_path), lambda con: con.execute(
         "INSERT INTO officer_actions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row))
     return action_id

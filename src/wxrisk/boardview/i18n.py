@@ -1,23 +1,12 @@
-"""Words on the board, Chinese first, English on request; tier colours and K-stake text."""
+"""Words on the board, Chinese first, English on request, and K-stake text. Tier and warning
+words and colours come from `wxrisk.levels` (one place for the whole product)."""
 
 from __future__ import annotations
 
-from wxrisk.vocab import CONDITION_WORDS
+from wxrisk.levels import CONDITION_WORDS, TIER_RGBA, WARNING_SHORT_WORDS, tier_word, warning_word, words
 from wxrisk.vocab import k_stake as k_stake  # the pages import it from here
 
 LANGS = ("zh", "en")
-
-TIERS = ("red", "orange", "yellow", "blue", "none")
-TIER_RANK = {tier: rank for rank, tier in enumerate(reversed(TIERS))}  # none 0 ... red 4
-
-# RGBA for the map, and hex for tables; the usual Chinese warning colours.
-TIER_RGBA: dict[str, list[int]] = {
-    "red": [220, 38, 38, 255],
-    "orange": [245, 124, 0, 255],
-    "yellow": [234, 179, 8, 255],
-    "blue": [37, 99, 235, 255],
-    "none": [120, 130, 140, 150],
-}
 
 STRINGS: dict[str, dict[str, str]] = {
     "app_title": {"zh": "冰雪道路风险研判", "en": "Ice and snow road risk board"},
@@ -57,6 +46,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "road": {"zh": "道路", "en": "Road"},
     "all": {"zh": "全部", "en": "All"},
     "online_tiles": {"zh": "在线底图（需联网）", "en": "Online base map (needs internet)"},
+    "interactive_map": {"zh": "交互地图（悬停查看、点选路段）", "en": "Interactive map (hover, click a stretch)"},
+    "interactive_help": {
+        "zh": "默认地图为服务器绘制的图片，约一秒显示；交互地图在浏览器中绘制，首次加载需数秒。",
+        "en": "The default map is an image drawn on the server, on screen in about a second; the interactive map "
+              "is drawn in the browser and takes a few seconds to start.",
+    },
     "stretches": {"zh": "高风险路段", "en": "Risk stretches"},
     "stretches_hint": {"zh": "点选一行查看路段详情", "en": "Select a row to open the stretch"},
     "no_stretches": {"zh": "当前筛选条件下没有风险路段", "en": "No risk stretch for this filter"},
@@ -73,15 +68,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "col_expected": {"zh": "预计事故数", "en": "Expected incidents"},
     "col_province": {"zh": "省份", "en": "Province"},
     "metric_segments": {"zh": "当前时刻风险路段(公里)", "en": "Risky km at this hour"},
-    "metric_red": {"zh": "红色预警路段", "en": "Red stretches"},
+    "metric_warned": {"zh": "当前时刻道路结冰预警(公里)", "en": "Km under road-icing warning now"},
+    "show_warnings": {"zh": "显示官方预警（道路结冰、能见度管控）", "en": "Show official warnings (road icing, visibility)"},
+    "legend_warning": {"zh": "路段外侧光晕：道路结冰预警 / 能见度管控（黄、橙、红）",
+                       "en": "Halo around a road: road-icing warning / visibility control (yellow, orange, red)"},
+    "legend_tier": {"zh": "路段颜色：风险等级（红色 = 优先处置）", "en": "Road colour: risk tier (red = go here first)"},
+    "priority_list": {"zh": "优先处置清单", "en": "Priority list"},
+    "priority_hint": {
+        "zh": "按此顺序派警：等级（红色优先）、是否需立即启动措施、预计天气事故数、预警等级。点选一行查看路段详情。",
+        "en": "Teams are sent in this order: tier (red first), measures due now, expected weather incidents, "
+              "warning level. Select a row to open the stretch.",
+    },
+    "col_priority": {"zh": "优先序", "en": "#"},
+    "col_icing": {"zh": "结冰预警", "en": "Icing warning"},
+    "col_visibility": {"zh": "能见度管控", "en": "Visibility"},
+    "col_expected_weather": {"zh": "预计天气事故", "en": "Weather incidents"},
+    "col_stretch": {"zh": "路段", "en": "Stretch"},
+    "col_first_measure": {"zh": "首项措施（启动时间）", "en": "First measure (start)"},
+    "metric_red": {"zh": "红色（优先）路段", "en": "Red stretches (first)"},
     "metric_stretches": {"zh": "风险路段总数", "en": "Stretches"},
     "metric_uncovered": {"zh": "未落实警力", "en": "Without a team"},
     "legend": {"zh": "图例", "en": "Legend"},
-    "tier_red": {"zh": "红色", "en": "Red"},
-    "tier_orange": {"zh": "橙色", "en": "Orange"},
-    "tier_yellow": {"zh": "黄色", "en": "Yellow"},
-    "tier_blue": {"zh": "蓝色", "en": "Blue"},
-    "tier_none": {"zh": "无", "en": "None"},
     "choose_stretch": {"zh": "选择路段", "en": "Choose a stretch"},
     "heat_title": {"zh": "沿线风险（公里 × 小时）", "en": "Risk along the road (km × hour)"},
     "run_start": {"zh": "起报", "en": "run start"},
@@ -143,9 +150,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No incidents in the run window yet (import incidents after the event, then verify).",
     },
     "observed_until": {"zh": "事故数据截至 {t}", "en": "Incidents known until {t}"},
+    "tiers_rank_title": {"zh": "风险等级是否排得准", "en": "Do the tiers rank?"},
+    "tiers_rank_help": {
+        "zh": "各等级路段小时中实际发生事故的比例；提升倍数 = 该比例 ÷ 全部路段小时的平均比例。红色应最高。",
+        "en": "Share of segment-hours of each level with an incident; lift = that share over the average of all "
+              "segment-hours. Red should rank highest.",
+    },
+    "warnings_rank_title": {"zh": "官方预警与实际事故", "en": "Official warnings against incidents"},
+    "level": {"zh": "等级", "en": "Level"},
+    "segment_hours": {"zh": "路段小时", "en": "Segment-hours"},
+    "incident_hours": {"zh": "有事故的路段小时", "en": "With an incident"},
+    "share_of_incidents": {"zh": "占全部事故", "en": "Share of incidents"},
+    "rate": {"zh": "事故率", "en": "Incident rate"},
+    "lift": {"zh": "提升倍数", "en": "Lift"},
+    "ice_incident_hours": {"zh": "其中冰雪事故", "en": "With an ice/snow incident"},
+    "ice_lift": {"zh": "冰雪事故提升倍数", "en": "Ice/snow lift"},
     "model_title": {"zh": "当前模型", "en": "Champion model"},
     "no_model": {"zh": "尚无模型（请先运行 `wxrisk train --promote`）", "en": "No model yet (run `wxrisk train --promote`)"},
     "metrics": {"zh": "评估指标", "en": "Metrics"},
+    "metric_name": {"zh": "指标", "en": "Metric"},
+    "metric_value": {"zh": "数值", "en": "Value"},
     "freshness_title": {"zh": "数据时效", "en": "Data freshness"},
     "weather_issued": {"zh": "气象起报时间", "en": "Weather issued"},
     "published_at": {"zh": "发布时间", "en": "Published"},
@@ -179,6 +203,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "run_message": {"zh": "运行说明：{message}", "en": "Run note: {message}"},
 }
 
+# The registry's metric keys (`meta.json: metrics`) and scorers, as the model card reads them.
+METRIC_WORDS: dict[str, tuple[str, str]] = {
+    "pr_auc": ("PR-AUC（查准率-查全率曲线下面积，越大越好）", "PR-AUC (precision-recall area, higher is better)"),
+    "roc_auc": ("ROC-AUC（区分能力，越大越好）", "ROC-AUC (discrimination, higher is better)"),
+    "brier": ("Brier 分数（概率误差，越小越好）", "Brier score (probability error, lower is better)"),
+    "ece": ("校准误差 ECE（越小越好）", "Calibration error ECE (lower is better)"),
+    "recall_at_k": ("Recall@K（重点路段命中率）", "Recall@K (share of incidents on the watched segments)"),
+    "lift_top1pct": ("前1%路段小时提升倍数", "Lift of the top 1 % of segment-hours"),
+    "rows": ("检验路段小时数", "Segment-hours verified"),
+    "positives": ("其中有事故的路段小时", "of which with an incident"),
+}
+SCORER_WORDS: dict[str, tuple[str, str]] = {
+    "model": ("本模型", "this model"),
+    "historical_average": ("历史平均（基准）", "historical average (yardstick)"),
+    "physical_rule": ("物理规则（基准）", "physical rule (yardstick)"),
+}
+
 PTYPE_WORDS: dict[int, tuple[str, str]] = {
     0: ("无", "none"),
     1: ("雨", "rain"),
@@ -197,7 +238,25 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
 
 
 def tier_label(tier: str, lang: str = "zh") -> str:
-    return t(f"tier_{tier}" if tier in TIER_RGBA else "tier_none", lang)
+    """A tier as a table shows it: `红色` / `Red` (`wxrisk.levels` words); unknown tiers read as none."""
+    word = tier_word(tier if tier in TIER_RGBA else "none", lang)
+    return word.capitalize() if lang == "en" else word
+
+
+def warning_label(kind: str, level: str | None, lang: str = "zh") -> str:
+    """A warning as the officials name it (`道路结冰橙色预警`); empty for none or unknown."""
+    if not isinstance(level, str) or level in ("none", ""):
+        return ""
+    return warning_word(kind, level, lang)
+
+
+def warning_level_label(level: str | None, lang: str = "zh") -> str:
+    """A warning level alone (`橙色` / `orange`); empty for none."""
+    return tier_word(level, lang) if isinstance(level, str) and level not in ("none", "") else ""
+
+
+def warning_kind_label(kind: str, lang: str = "zh") -> str:
+    return words(WARNING_SHORT_WORDS, kind, lang)
 
 
 def ptype_label(code: int | None, lang: str = "zh") -> str:
@@ -208,8 +267,19 @@ def ptype_label(code: int | None, lang: str = "zh") -> str:
     return en if lang == "en" else zh
 
 
+def metric_label(key: str, lang: str = "zh") -> str:
+    """A registry metric key in words: `recall_at_k` -> `Recall@K（重点路段命中率）`; `recall_at_k.k10`
+    names its part; unknown keys are shown with spaces."""
+    name, _, part = key.partition(".")
+    text = words(METRIC_WORDS, name, lang) if name in METRIC_WORDS else name.replace("_", " ")
+    return f"{text} ({part})" if part else text
+
+
+def scorer_label(key: str, lang: str = "zh") -> str:
+    return words(SCORER_WORDS, key, lang) if key in SCORER_WORDS else key.replace("_", " ")
+
+
 def condition_label(condition: str, lang: str = "zh") -> str:
-    zh, en = CONDITION_WORDS.get(condition, (condition, condition))
-    return en if lang == "en" else zh
+    return words(CONDITION_WORDS, condition, lang)
 
 

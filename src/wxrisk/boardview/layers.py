@@ -1,4 +1,5 @@
-"""The board's map as a pydeck Deck: province outlines, city names, segments by tier, stretches.
+"""The board's map as a pydeck Deck: province outlines, city names, the official warnings as a
+halo, segments by risk tier, stretches.
 
 Drawn with no base map by default (`map_provider=None`: Streamlit then loads no tiles); online
 tiles (CARTO light) only when asked for.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pydeck as pdk
 
 from wxrisk.boardview.geo import cities, graticule, province_outlines
-from wxrisk.boardview.i18n import TIER_RGBA, k_stake, tier_label
+from wxrisk.boardview.i18n import k_stake, tier_label, warning_label
+from wxrisk.levels import TIER_RGBA, WARNING_RANK, WARNING_RGBA
 
 STRETCH_LAYER_ID = "stretches"
 LAND_RGBA = [246, 244, 238, 255]
@@ -32,19 +35,79 @@ def view_for(lons: pd.Series, lats: pd.Series, width_px: int = 900, min_span_deg
                          latitude=float((lats.min() + lats.max()) / 2), zoom=min(max(zoom, 3.5), 11.0))
 
 
-def segment_rows(segments: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Rows for the PathLayer: geometry, colour, width and tooltip text per segment."""
-    tiers = segments["tier"].fillna("none")
-    drivers = segments["top_drivers_en" if lang == "en" else "top_drivers"].fillna("")
+def runs(segments: pd.DataFrame, level: pd.Series) -> pd.DataFrame:
+    """Consecutive segments of one chain (touching K-stakes) at the same level, as one row each:
+    `level, path` (joined), `road_ref, km_from, km_to`, and `first` (the riskiest segment's index).
+
+    A map draws a few hundred runs instead of thousands of segments: the browser starts far faster.
+    segments : `chain, road_ref, km_from, km_to, path`, optionally `risk`, in chain and K-stake order
+    """
+    if segments.empty:
+        return pd.DataFrame(columns=["level", "path", "road_ref", "km_from", "km_to", "first"])
+    chain = segments["chain"] if "chain" in segments else segments["road_ref"]
+    km_from, km_to = segments["km_from"].to_numpy(float), segments["km_to"].to_numpy(float)
+    level = level.to_numpy()
+    new = np.r_[True, (chain.to_numpy()[1:] != chain.to_numpy()[:-1]) | (level[1:] != level[:-1])
+                | (np.abs(km_from[1:] - km_to[:-1]) > 1e-6)]
+    run = np.cumsum(new) - 1
+    risk = segments["risk"].fillna(0.0).to_numpy(float) if "risk" in segments else np.zeros(len(segments))
+    frame = pd.DataFrame({"run": run, "risk": risk, "index": segments.index})
+    riskiest = frame.loc[frame.groupby("run")["risk"].idxmax(), "index"].to_numpy()
+    paths: list[list] = [[] for _ in range(run[-1] + 1)]
+    for r, path in zip(run, segments["path"], strict=True):
+        paths[r].extend(path if not paths[r] else path[1:])
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:], len(segments)] - 1
     return pd.DataFrame({
-        "path": segments["path"],
-        "color": [TIER_RGBA.get(tier, TIER_RGBA["none"]) for tier in tiers],
-        "width": [2 if tier == "none" else 6 for tier in tiers],
-        "title": segments["road_ref"].fillna("") + " " + segments["km_from"].map(k_stake),
-        "detail": [f"{tier_label(tier, lang)} · {risk:.2%}" for tier, risk in
-                   zip(tiers, segments["risk"].fillna(0.0), strict=True)],
-        "drivers": drivers,
+        "level": level[starts], "path": [[[round(x, 4), round(y, 4)] for x, y in p] for p in paths],
+        "road_ref": segments["road_ref"].to_numpy()[starts], "km_from": km_from[starts], "km_to": km_to[ends],
+        "first": riskiest,
+    })
+
+
+def _stakes(rows: pd.DataFrame) -> pd.Series:
+    return rows["road_ref"].fillna("") + " " + rows["km_from"].map(k_stake) + "–" + rows["km_to"].map(k_stake)
+
+
+def segment_rows(segments: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rows for the PathLayer: runs of one tier with geometry, colour, width and tooltip text (the
+    highest risk of the run and the drivers of its riskiest segment)."""
+    merged = runs(segments, segments["tier"].fillna("none"))
+    drivers = segments["top_drivers_en" if lang == "en" else "top_drivers"]
+    risk = segments["risk"].fillna(0.0) if "risk" in segments else pd.Series(0.0, index=segments.index)
+    return pd.DataFrame({
+        "path": merged["path"],
+        "color": [TIER_RGBA.get(tier, TIER_RGBA["none"]) for tier in merged["level"]],
+        "width": [2 if tier == "none" else 6 for tier in merged["level"]],
+        "title": _stakes(merged),
+        "detail": [f"{tier_label(tier, lang)} · {risk[i]:.2%}" for tier, i in zip(merged["level"], merged["first"],
+                                                                                   strict=True)],
+        "drivers": [d if isinstance(d, str) else "" for d in drivers.loc[merged["first"]]],
     }).sort_values("width", kind="stable")
+
+
+def warning_levels_of(segments: pd.DataFrame) -> pd.Series:
+    """The higher of each segment's road-icing and visibility warning levels (`none` when absent)."""
+    icing = segments.get("icing_warning", pd.Series("none", index=segments.index)).fillna("none")
+    visibility = segments.get("visibility_warning", pd.Series("none", index=segments.index)).fillna("none")
+    return pd.Series([a if WARNING_RANK.get(a, 0) >= WARNING_RANK.get(b, 0) else b
+                      for a, b in zip(icing, visibility, strict=True)], index=segments.index)
+
+
+def warning_rows(segments: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rows for the warning halo: runs of segments under the same road-icing warning and visibility
+    control at the hour, coloured by the higher level, both warnings named."""
+    icing = segments.get("icing_warning", pd.Series("none", index=segments.index)).fillna("none")
+    visibility = segments.get("visibility_warning", pd.Series("none", index=segments.index)).fillna("none")
+    merged = runs(segments, icing + "|" + visibility)
+    merged = merged[merged["level"] != "none|none"]
+    if merged.empty:
+        return pd.DataFrame(columns=["path", "color", "title", "detail", "drivers"])
+    named = [" · ".join(w for w in (warning_label("icing", a, lang), warning_label("visibility", b, lang)) if w)
+             for a, b in (level.split("|") for level in merged["level"])]
+    higher = [max(level.split("|"), key=lambda lv: WARNING_RANK.get(lv, 0)) for level in merged["level"]]
+    return pd.DataFrame({"path": merged["path"].to_numpy(), "color": [WARNING_RGBA[lv] for lv in higher],
+                         "title": _stakes(merged).to_numpy(), "detail": named, "drivers": ""})
 
 
 def stretch_rows(stretches: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -83,14 +146,21 @@ def background_layers(lang: str) -> list[pdk.Layer]:
 
 
 def board_deck(segments: pd.DataFrame, stretches: pd.DataFrame, lang: str = "zh",
-               online_tiles: bool = False, height_px: int = 560) -> pdk.Deck:
-    """The whole map: background, segments coloured by tier at one hour, pickable stretch markers.
+               online_tiles: bool = False, height_px: int = 560, warnings: bool = True) -> pdk.Deck:
+    """The whole map: background, the warning halo (`warnings`), segments coloured by tier at one
+    hour, pickable stretch markers.
 
-    segments  : `path, road_ref, km_from, tier, risk, top_drivers, top_drivers_en, lon, lat`
+    segments  : `path, road_ref, km_from, tier, risk, top_drivers, top_drivers_en, lon, lat`,
+                optionally `icing_warning, visibility_warning`
     stretches : `stretch_id, road_ref, km_from, km_to, tier, lon, lat, reasons_zh, reasons_en`
     """
-    layers = [*background_layers(lang),
-              pdk.Layer("PathLayer", id="segments", data=segment_rows(segments, lang), get_path="path",
+    halo = warning_rows(segments, lang) if warnings else pd.DataFrame()
+    layers = [*background_layers(lang)]
+    if not halo.empty:
+        layers.append(pdk.Layer("PathLayer", id="warnings", data=halo, get_path="path", get_color="color",
+                                get_width=16, width_units=PIXELS, cap_rounded=True, joint_rounded=True,
+                                pickable=True))
+    layers += [pdk.Layer("PathLayer", id="segments", data=segment_rows(segments, lang), get_path="path",
                         get_color="color", get_width="width", width_units=PIXELS, cap_rounded=True,
                         joint_rounded=True, pickable=True, auto_highlight=True)]
     if not stretches.empty:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 
-from wxrisk.boardview.i18n import TIER_RANK
+from wxrisk.levels import TIER_RANK
+from wxrisk.vocab import to_local as to_local  # the pages call it snapshot.to_local
 
 
 @dataclass(frozen=True)
@@ -93,34 +93,45 @@ def busiest_hour_index(con: duckdb.DuckDBPyConnection, start_utc: datetime) -> i
     return 0 if row is None else int((row[0] - start_utc).total_seconds() // 3600)
 
 
-def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | datetime | None:
-    """UTC naive timestamps to naive local wall-clock time in `tz`."""
-    if values is None:
-        return None
-    if isinstance(values, pd.Series):
-        stamps = pd.to_datetime(values)
-        return stamps.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
-    if pd.isna(values):
-        return None
-    return values.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-
-
 def segment_paths(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Segments of the board with their geometry as a list of [lon, lat] (for a PathLayer)."""
+    """Segments of the board with their geometry as a list of [lon, lat] (for a PathLayer) and the
+    `chain` their K-stakes count along, ordered along each chain."""
     frame = con.execute(
-        "SELECT segment_id, road_ref, name, province, km_from, km_to, lon, lat, path_json, "
-        "bridge, tunnel FROM segments ORDER BY road_ref, km_from"
+        f"SELECT segment_id, road_ref, name, province, km_from, km_to, lon, lat, path_json, bridge, tunnel, "
+        f"{_chain_expression(con)} AS chain FROM segments ORDER BY chain, km_from"
     ).df()
     frame["path"] = [json.loads(p) for p in frame.pop("path_json")]
     return frame
 
 
+def column_names(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_catalog = current_database()",
+        [table]).fetchall()}
+
+
+def _warning_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The risk table's warning columns, `'none'` on boards made before they existed."""
+    present = column_names(con, "risk")
+    return ", ".join(f"{c}" if c in present else f"'none' AS {c}" for c in ("icing_warning", "visibility_warning"))
+
+
 def risk_at_hour(con: duckdb.DuckDBPyConnection, valid_time: datetime) -> pd.DataFrame:
-    """`segment_id, risk, tier, top_drivers, top_drivers_en` for one valid hour [UTC]."""
+    """`segment_id, risk, tier, top_drivers, top_drivers_en, icing_warning, visibility_warning` for
+    one valid hour [UTC]."""
     return con.execute(
-        "SELECT segment_id, risk, tier, top_drivers, top_drivers_en FROM risk WHERE valid_time = ?",
+        f"SELECT segment_id, risk, tier, top_drivers, top_drivers_en, {_warning_columns(con)} FROM risk "
+        "WHERE valid_time = ?",
         [valid_time],
     ).df()
+
+
+def shows_osm_bridges(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the board shows the demo world's bridges taken from OpenStreetMap (a synthetic run
+    with bridges in 安徽), whose licence asks for the attribution on every map."""
+    return bool(con.execute(
+        "SELECT (SELECT bool_or(synthetic) FROM runs) AND (SELECT count(*) > 0 FROM segments "
+        "WHERE province = '安徽' AND bridge)").fetchone()[0])
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
@@ -133,16 +144,17 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]
 
 
 def stretches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Stretches with their first measure (lowest priority number) and their dispatch, worst first.
+    """The priority list: stretches with their first measure (the one to start first) and their
+    dispatch, in priority order (boards made before the list: by tier, then peak risk).
 
     Columns: the `stretches` table plus `measure_id, measure_zh, measure_en, measure_start_at,
-    team_id, team_name, cars, depart_by, dispatch_status`.
+    team_id, team_name, cars, depart_by, dispatch_status, tier_rank`.
     """
     frame = con.execute(
         """
         WITH first_measure AS (
             SELECT * FROM stretch_measures
-            QUALIFY row_number() OVER (PARTITION BY stretch_id ORDER BY priority NULLS LAST, start_at) = 1
+            QUALIFY row_number() OVER (PARTITION BY stretch_id ORDER BY start_at NULLS LAST, priority) = 1
         ), first_dispatch AS (
             SELECT d.*, t.name AS team_name FROM dispatch d LEFT JOIN teams t USING (team_id)
             QUALIFY row_number() OVER (PARTITION BY stretch_id ORDER BY depart_by NULLS LAST) = 1
@@ -156,6 +168,8 @@ def stretches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """
     ).df()
     frame["tier_rank"] = frame["tier"].map(TIER_RANK).fillna(0).astype(int)
+    if "priority" in frame and frame["priority"].notna().all():
+        return frame.sort_values("priority", ignore_index=True)
     return frame.sort_values(["tier_rank", "peak_risk"], ascending=False, ignore_index=True)
 
 
@@ -172,9 +186,7 @@ def filter_stretches(frame: pd.DataFrame, provinces: list[str], roads: list[str]
 def _chain_expression(con: duckdb.DuckDBPyConnection) -> str:
     """SQL naming the chain a segment's K-stakes count along: `route_id`, else the source feature,
     else the road number (older snapshots have no `route_id`)."""
-    columns = {row[0] for row in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'segments' "
-        "AND table_catalog = current_database()").fetchall()}
+    columns = column_names(con, "segments")
     return "coalesce(" + ", ".join(c for c in ("route_id", "feature_id", "road_ref") if c in columns) + ")"
 
 
@@ -241,11 +253,14 @@ def measures(con: duckdb.DuckDBPyConnection, stretch_id: str | None = None) -> p
 
 
 def dispatch_plan(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Dispatch rows with their stretch and team: road, K-stakes, tier, team name, cars, times, status."""
+    """Dispatch rows with their stretch and team (road, K-stakes, tier, team name, cars, times,
+    status), in the order of the priority list (older boards: by departure)."""
+    listed = "priority" in column_names(con, "stretches")
     return con.execute(
         "SELECT d.*, s.road_ref, s.name AS road_name, s.km_from, s.km_to, s.tier, s.onset, s.peak_risk, "
-        "t.name AS team_name FROM dispatch d JOIN stretches s USING (stretch_id) "
-        "LEFT JOIN teams t USING (team_id) ORDER BY d.depart_by NULLS LAST, s.peak_risk DESC"
+        f"{'s.priority, ' if listed else ''}t.name AS team_name FROM dispatch d JOIN stretches s USING (stretch_id) "
+        "LEFT JOIN teams t USING (team_id) ORDER BY "
+        + ("s.priority, d.depart_by NULLS LAST" if listed else "d.depart_by NULLS LAST, s.peak_risk DESC")
     ).df()
 
 
@@ -259,14 +274,14 @@ def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def risk_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All `segment_id, valid_time, risk` of the run (for verification)."""
-    return con.execute("SELECT segment_id, valid_time, risk FROM risk").df()
+    """All `segment_id, valid_time, risk, tier, icing_warning, visibility_warning` of the run (for verification)."""
+    return con.execute(f"SELECT segment_id, valid_time, risk, tier, {_warning_columns(con)} FROM risk").df()
 
 
 def incidents_in_window(con: duckdb.DuckDBPyConnection, start_utc: datetime, end_utc: datetime) -> pd.DataFrame:
     """Matched incidents that occurred in [start_utc, end_utc) [UTC]."""
     return con.execute(
-        "SELECT incident_id, occurred_at, segment_id, severity FROM incidents "
+        "SELECT incident_id, occurred_at, segment_id, severity, surface, weather FROM incidents "
         "WHERE segment_id IS NOT NULL AND occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at",
         [start_utc, end_utc],
     ).df()

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from wxrisk.boardview.i18n import t
+import pandas as pd
+
+from wxrisk.boardview.i18n import SCORER_WORDS, metric_label, scorer_label, t
 from wxrisk.boardview.snapshot import RunInfo, to_local
 from wxrisk.config import STALE_FORECAST_HOURS
 
@@ -26,6 +28,13 @@ def replay_text(run: RunInfo, tz: str, lang: str = "zh") -> str:
     start = to_local(run.start_time, tz)
     when = f"{start.year}年{start.month}月{start.day}日{start:%H:%M}" if lang != "en" else f"{start:%Y-%m-%d %H:%M}"
     return t("replay", lang, when=when)
+
+
+def osm_attribution() -> str:
+    """The OpenStreetMap attribution of the demo world's Anhui bridges (ODbL), as the world states it."""
+    from wxrisk.scenario.osm_bridges import ATTRIBUTION  # imported only for a board that shows them
+
+    return ATTRIBUTION
 
 
 def input_words(item: str, lang: str = "zh", labels: dict[str, tuple[str, str]] | None = None) -> str:
@@ -94,6 +103,22 @@ def _numeric_metrics(meta: dict) -> dict[str, float]:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             flat[name] = float(value)
     return flat
+
+
+def metric_table(metrics: dict[str, float], lang: str = "zh") -> pd.DataFrame:
+    """The champion's metrics in words: one row per metric, one column per scorer (the model and
+    its yardsticks). Flattened keys `scorer.metric` split on the known scorers; others are the model's."""
+    cells: dict[tuple[str, str], float] = {}
+    for key, value in metrics.items():
+        scorer, _, metric = key.partition(".")
+        if scorer not in SCORER_WORDS or not metric:
+            scorer, metric = "model", key
+        cells[(metric, scorer)] = value
+    scorers = [s for s in SCORER_WORDS if any(c[1] == s for c in cells)]
+    names = list(dict.fromkeys(metric for metric, _ in cells))
+    table = pd.DataFrame({scorer_label(s, lang): [cells.get((m, s)) for m in names] for s in scorers})
+    table.insert(0, t("metric_name", lang), [metric_label(m, lang) for m in names])
+    return table
 
 
 def read_champion(models_dir: Path) -> ChampionCard | None:

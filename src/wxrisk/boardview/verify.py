@@ -1,7 +1,9 @@
-"""Forecasts against the incidents that happened: Recall@K per day and reliability.
+"""Forecasts against the incidents that happened: Recall@K per day, reliability, and whether the
+tiers rank (observed incident rate per tier and per warning level, with lift over the average).
 
 A risk row at `valid_time` h is the probability of at least one incident on the segment in the
-hour [h, h+1); an incident counts for the hour its `occurred_at` falls in.
+hour ending at h, [h - 1 h, h) (as the model's label); an incident counts for the hour its
+`occurred_at` falls in.
 """
 
 from __future__ import annotations
@@ -9,19 +11,60 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER, to_local
+
+HOUR = pd.Timedelta(hours=1)
+
+
+def ice_snow(incidents: pd.DataFrame) -> pd.Series:
+    """Which incidents are ice/snow ones: an icy, frosty, snowy or slushy surface, or snow or
+    freezing-rain weather (as the model's ice label); False where neither is recorded."""
+    surface = incidents["surface"] if "surface" in incidents else pd.Series(None, index=incidents.index)
+    weather = incidents["weather"] if "weather" in incidents else pd.Series(None, index=incidents.index)
+    return surface.isin(ICE_SNOW_SURFACES) | weather.isin(ICE_SNOW_WEATHER)
+
 
 def _local_day(times: pd.Series, tz: str) -> pd.Series:
-    return pd.to_datetime(times).dt.tz_localize("UTC").dt.tz_convert(tz).dt.date
+    return to_local(pd.to_datetime(times), tz).dt.date
+
+
+def incident_hours(incidents: pd.DataFrame) -> pd.DataFrame:
+    """`segment_id, valid_time, incidents`: matched incidents counted per segment and hour label."""
+    hours = pd.to_datetime(incidents["occurred_at"]).dt.floor("h") + HOUR
+    counted = incidents.assign(valid_time=hours).groupby(["segment_id", "valid_time"]).size()
+    return counted.rename("incidents").reset_index()
+
+
+def _counts(keys: pd.DataFrame, incidents: pd.DataFrame) -> np.ndarray:
+    if incidents.empty:
+        return np.zeros(len(keys), dtype=int)
+    counted = incident_hours(incidents).astype({"segment_id": str})
+    return keys.merge(counted, on=["segment_id", "valid_time"], how="left")["incidents"].fillna(0).to_numpy(int)
+
+
+def observed_rows(risk: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+    """The risk rows up to the last hour with a known incident, with `incidents` (count in that
+    segment-hour), `hit` (at least one) and `ice_hit` (at least one ice/snow incident, `ice_snow`).
+    Empty when there is no incident yet."""
+    if incidents.empty:
+        return risk.iloc[:0].assign(incidents=pd.Series(dtype=int), hit=pd.Series(dtype=bool),
+                                    ice_hit=pd.Series(dtype=bool))
+    horizon = pd.to_datetime(incidents["occurred_at"]).max().floor("h") + HOUR
+    rows = risk[pd.to_datetime(risk["valid_time"]) <= horizon]
+    keys = rows[["segment_id", "valid_time"]].astype({"segment_id": str}).assign(
+        valid_time=lambda f: pd.to_datetime(f["valid_time"]))
+    found = _counts(keys, incidents)
+    return rows.assign(incidents=found, hit=found > 0, ice_hit=_counts(keys, incidents[ice_snow(incidents)]) > 0)
 
 
 def recall_at_k_by_day(risk: pd.DataFrame, incidents: pd.DataFrame, k: int, tz: str) -> pd.DataFrame:
     """Per local day: `day, incidents, hits, recall` where hits are incidents on the day's `k`
     segments of highest peak risk. Days without incidents have `recall` NaN.
 
-    risk      : `segment_id, valid_time` [UTC], `risk` [probability per hour]
+    risk      : `segment_id, valid_time` [UTC, hour ending], `risk` [probability per hour]
     incidents : `segment_id, occurred_at` [UTC]
     """
-    days = risk.assign(day=_local_day(risk["valid_time"], tz))
+    days = risk.assign(day=_local_day(pd.to_datetime(risk["valid_time"]) - HOUR, tz))
     peak = days.groupby(["day", "segment_id"], as_index=False)["risk"].max()
     peak["rank"] = peak.groupby("day")["risk"].rank(method="first", ascending=False)
     watched = peak[peak["rank"] <= k][["day", "segment_id"]].assign(watched=True)
@@ -43,13 +86,84 @@ def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10) -
     Returns `forecast_p` (mean risk), `observed_f` (share of segment-hours with >= 1 incident)
     and `n` (segment-hours) per bin. Only hours up to the last known incident hour count.
     """
-    if incidents.empty:
+    rows = observed_rows(risk, incidents)
+    if rows.empty:
         return pd.DataFrame(columns=["forecast_p", "observed_f", "n"])
-    horizon = pd.to_datetime(incidents["occurred_at"]).max().floor("h")
-    rows = risk[pd.to_datetime(risk["valid_time"]) <= horizon]
-    hit_keys = set(zip(incidents["segment_id"], pd.to_datetime(incidents["occurred_at"]).dt.floor("h"), strict=True))
-    hit = [key in hit_keys for key in zip(rows["segment_id"], pd.to_datetime(rows["valid_time"]), strict=True)]
-    rows = rows.assign(hit=hit)
     bins = pd.qcut(rows["risk"].rank(method="first"), q=min(n_bins, len(rows)), labels=False)
     table = rows.groupby(bins).agg(forecast_p=("risk", "mean"), observed_f=("hit", "mean"), n=("risk", "size"))
     return table.reset_index(drop=True)
+
+
+def rates_by_level(levels: pd.Series | np.ndarray, hit: np.ndarray, order: tuple[str, ...]) -> pd.DataFrame:
+    """Does a level rank? Per level (in `order`): `segment_hours`, `incident_hours` (with >= 1
+    incident), `share_of_incidents`, `rate` (incident hours / segment-hours) and `lift` (rate over
+    the rate of all segment-hours). Levels never seen keep a row of zeros (rate NaN).
+
+    levels : the level of each segment-hour (a tier or a warning level); hit : >= 1 incident (bool)
+    """
+    frame = pd.DataFrame({"level": np.asarray(levels, dtype=object), "hit": np.asarray(hit, dtype=bool)})
+    table = frame.groupby("level")["hit"].agg(segment_hours="size", incident_hours="sum").reindex(list(order))
+    table = table.fillna(0).astype(int)
+    average = frame["hit"].mean() if len(frame) else np.nan
+    total = max(int(frame["hit"].sum()), 1)
+    table["share_of_incidents"] = table["incident_hours"] / total
+    table["rate"] = table["incident_hours"] / table["segment_hours"].where(table["segment_hours"] > 0)
+    table["lift"] = table["rate"] / average if average and average > 0 else np.nan
+    return table.rename_axis("level").reset_index()
+
+
+def rates_text(table: pd.DataFrame, title: str) -> str:
+    """The table of `rates_by_level` as plain text for the command line."""
+    lines = [title, f"{'level':<8} {'seg-hours':>10} {'inc-hours':>9} {'share':>7} {'rate':>9} {'lift':>6}"]
+    for row in table.itertuples(index=False):
+        rate = "—" if pd.isna(row.rate) else f"{row.rate:.5f}"
+        lift = "—" if pd.isna(row.lift) else f"{row.lift:.2f}"
+        lines.append(f"{row.level:<8} {row.segment_hours:>10,} {row.incident_hours:>9,} {row.share_of_incidents:>7.1%} "
+                     f"{rate:>9} {lift:>6}")
+    return "\n".join(lines)
+
+
+def board_rows(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A published snapshot's risk rows (tier, warnings) and the matched incidents of its window."""
+    from wxrisk.boardview import snapshot
+
+    run = snapshot.run_info(con)
+    risk = snapshot.risk_table(con)
+    incidents = snapshot.incidents_in_window(con, run.start_time - HOUR, run.valid_hours()[-1])
+    return risk, incidents
+
+
+def tier_report(con) -> str:
+    """Do the tiers rank, and where do the warnings stand? Per tier and per warning level of a
+    published board: segment-hours, those with an incident, share of incidents, rate and lift over
+    the average, against the incidents that then happened (up to the last one known)."""
+    from wxrisk.levels import TIERS, WARNING_LEVELS
+
+    risk, incidents = board_rows(con)
+    rows = observed_rows(risk, incidents)
+    if rows.empty:
+        return "no incident in the board's window yet: nothing to verify"
+    tiers = rates_by_level(rows["tier"], rows["hit"], TIERS)
+    tiered = int(tiers["segment_hours"].iloc[1:].sum())
+    red = int(tiers.loc[tiers["level"] == "red", "segment_hours"].iloc[0])
+    lines = [f"{len(rows):,} segment-hours, {int(rows['hit'].sum()):,} with an incident "
+             f"({int(rows['ice_hit'].sum()):,} with an ice/snow one); red is "
+             f"{red / tiered if tiered else 0:.1%} of the {tiered:,} tiered segment-hours",
+             rates_text(tiers, "per risk tier, all incidents"),
+             rates_text(rates_by_level(rows["tier"], rows["ice_hit"], TIERS), "per risk tier, ice/snow incidents")]
+    for kind in ("icing", "visibility"):
+        levels = rows[f"{kind}_warning"].fillna("none")
+        lines.append(rates_text(rates_by_level(levels, rows["hit"], WARNING_LEVELS), f"per {kind} warning level"))
+    return "\n\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m wxrisk.boardview.verify [SNAPSHOT.duckdb]
+    import sys
+
+    from wxrisk.config import load_settings
+    from wxrisk.store.publish import current_board_path, open_board
+
+    path = sys.argv[1] if len(sys.argv) > 1 else current_board_path(load_settings())
+    with open_board(path) as board:
+        print(f"board {path}\n")
+        print(tier_report(board))

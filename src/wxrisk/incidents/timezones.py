@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import utc_series
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 ZONE_HINT = "an IANA name such as Europe/London, US/Eastern or Asia/Shanghai, or a UTC offset such as +08:00"
@@ -53,7 +54,7 @@ def local_to_utc(local: pd.Series, zone: tzinfo) -> pd.Series:
         return local.astype("datetime64[ns]")
     summer_time = np.ones(len(local), dtype=bool)
     aware = local.dt.tz_localize(zone, nonexistent="shift_forward", ambiguous=summer_time)
-    return aware.dt.tz_convert("UTC").dt.tz_localize(None)
+    return utc_series(aware)
 
 
 def rows_local_to_utc(local: pd.Series, zones: pd.Series | None, default: tzinfo) -> tuple[pd.Series, pd.Series]:

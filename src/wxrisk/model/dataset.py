@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
-
-# Incidents counted as weather-related (CONTRACT.md section 2 vocabularies).
-WEATHER_SURFACES = ("snow", "ice", "frost", "slush")
-WEATHER_CODES = ("snow", "freezing_rain")
+from wxrisk.vocab import ICE_SNOW_SURFACES as WEATHER_SURFACES  # incidents counted as weather-related
+from wxrisk.vocab import ICE_SNOW_WEATHER as WEATHER_CODES
 
 
 def normalise_keys(frame: pd.DataFrame) -> pd.DataFrame:

@@ -47,8 +47,16 @@ def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndar
     """Rows that get drivers in words: risk at or above `floor`, at most the `max_rows` riskiest."""
     chosen = risk >= floor
     if max_rows is not None and chosen.sum() > max_rows:
+        if max_rows <= 0:
+            return np.zeros(len(risk), dtype=bool)
         chosen &= risk >= np.partition(risk, len(risk) - max_rows)[len(risk) - max_rows]
     return chosen
+
+
+def drivers_in_words(model: LoadedModel, x: np.ndarray, n_drivers: int = 3) -> tuple[np.ndarray, dict]:
+    """Driver codes per row of `x` (rows x model.feature_names, float32) and their texts by language."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return driver_codes(contributions(model.booster, x), x.astype("float64"), model.specs, n_drivers)
 
 
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
@@ -68,10 +76,9 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
     needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
-        chosen = (np.ascontiguousarray(matrix[needs_words]) if matrix is not None
-                  else feature_matrix(features_df[needs_words], model.feature_names))
-        codes[needs_words], texts = driver_codes(contributions(model.booster, chosen), chosen.astype("float64"),
-                                                 model.specs, n_drivers)
+        chosen = matrix[needs_words] if matrix is not None else feature_matrix(features_df[needs_words],
+                                                                              model.feature_names)
+        codes[needs_words], texts = drivers_in_words(model, chosen, n_drivers)
     return pd.DataFrame({
         "segment_id": features_df["segment_id"].to_numpy(),
         "valid_time": features_df["valid_time"].to_numpy(),

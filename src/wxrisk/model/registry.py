@@ -29,6 +29,7 @@ import numpy as np
 from wxrisk.config import Settings, WxriskError
 from wxrisk.features.spec import FeatureSpec
 from wxrisk.model.calibrate import Calibrator
+from wxrisk.vocab import atomic_write_text
 
 CHAMPION = "CHAMPION"
 
@@ -76,12 +77,6 @@ def specs_from_json(items: list[dict]) -> list[FeatureSpec]:
     return [FeatureSpec(**item) for item in items]
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def new_version_name(models_dir: Path, model_text: str, now: datetime | None = None) -> str:
     """`YYYYMMDDTHHMMSSZ-<model hash>`, with a counter if that folder exists already."""
     now = now or datetime.now(UTC)
@@ -127,7 +122,7 @@ def set_champion(settings: Settings, version: str, reason: str) -> None:
         raise WxriskError(f"{settings.models_dir / version}: no such model version")
     record = {"version": version, "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "reason": reason}
-    _atomic_write_text(settings.models_dir / CHAMPION, json.dumps(record, ensure_ascii=False))
+    atomic_write_text(settings.models_dir / CHAMPION, json.dumps(record, ensure_ascii=False))
 
 
 def resolve_version(settings: Settings, version: str = "champion") -> str:

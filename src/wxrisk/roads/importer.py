@@ -23,6 +23,7 @@ from wxrisk.roads.tags import (
     parse_maxspeed_kmh,
 )
 from wxrisk.store.ledger import ImportEntry, ImportResult, run_import
+from wxrisk.vocab import frame_registered, insert_frame
 
 SEGMENT_COLUMNS = (
     "segment_id", "source", "feature_id", "route_id", "road_ref", "name", "highway", "province", "km_from", "km_to",
@@ -113,13 +114,10 @@ def segments_frame(roads: RoadFile, max_km: float) -> pd.DataFrame:
 
 def _taken_elsewhere(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, window_key: str) -> pd.DataFrame:
     """Segment ids of `frame` already written by another roads file: feature_id and that source."""
-    con.register("new_segment_ids", frame[["segment_id", "feature_id"]])
-    try:
+    with frame_registered(con, "new_segment_ids", frame[["segment_id", "feature_id"]]):
         return con.execute(
             "SELECT DISTINCT n.feature_id, s.source FROM new_segment_ids n "
             "JOIN segments s USING (segment_id) WHERE s.source <> ?", [window_key]).df()
-    finally:
-        con.unregister("new_segment_ids")
 
 
 def import_roads(con: duckdb.DuckDBPyConnection, settings: Settings, path: str | Path) -> ImportResult:
@@ -140,11 +138,7 @@ def import_roads(con: duckdb.DuckDBPyConnection, settings: Settings, path: str |
                           {"feature_id": road.feature_id, **road.tags})
                          for road in roads.roads if road.feature_id in by_feature]
         kept = kept.assign(source=window_key, import_id=entry.import_id)[list(SEGMENT_COLUMNS)]
-        con.register("new_segments", kept)
-        try:
-            con.execute(f"INSERT INTO segments ({', '.join(SEGMENT_COLUMNS)}) SELECT * FROM new_segments")
-        finally:
-            con.unregister("new_segments")
+        insert_frame(con, "segments", kept, SEGMENT_COLUMNS)
         entry.quarantine(sorted(rejected, key=lambda row: row[0]))
         entry.rows_read = roads.features_read
         entry.rows_kept = len(roads.roads) - clashes["feature_id"].nunique()

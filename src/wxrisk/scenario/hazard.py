@@ -2,20 +2,20 @@
 
 The expected number of incidents on one kilometre of expressway in one hour has two parts:
 
-    traffic part  = BASE x exposure x darkness x visibility x grade(dry) x bridge x wet road
+    traffic part  = TRAFFIC_RATE x exposure x darkness x visibility x grade(dry) x bridge x wet road
                       x drivers' response (fewer, slower vehicles in frost, fewer still on ice/snow)
-    ice/snow part = BASE x exposure x darkness x visibility x grade(icy) x bridge x drivers' response
+    ice/snow part = ICE_RATE x exposure x darkness x visibility x grade(icy) x bridge x drivers' response
                       x (ice x glaze cover + snow or slush x snow cover + frost x frost cover)
 
     exposure = AADT / AADT_REF x hour-of-day profile x travel-rush factor
 
-The traffic part is there whatever the weather and does not rise in frost (real records: dry-road
-collisions dominate and fall a little when it freezes); the ice/snow part follows the road
-surface (`surface.road_surface`, a budget with memory) and rises steeply when the road freezes.
-Incidents are Poisson counts per segment-hour. Every incident reports the surface and weather of
-its segment-hour, so an incident on an icy road says `ice` whichever part produced it. Nothing
-else makes incidents happen in a scenario world: whatever a model learns beyond these factors is
-noise.
+The traffic part is there whatever the weather, makes most incidents and does not rise in frost
+(real records: dry-road collisions dominate and fall a little when it freezes); the ice/snow part
+follows the road surface (`surface.road_surface`, a budget with memory) and rises steeply when the
+road freezes. Incidents are Poisson counts per segment-hour. Every incident reports the surface and
+weather of its segment-hour, so an incident on an icy road says `ice` whichever part produced it.
+Nothing else makes incidents happen in a scenario world: whatever a model learns beyond these
+factors is noise.
 """
 
 from __future__ import annotations
@@ -43,13 +43,14 @@ def _rush_knots() -> tuple[tuple[int, float], ...]:
 class HazardConstants:
     """The hazard model's numbers [units in each comment]."""
 
-    base_rate_per_km_h: float = 1.0e-4         # dry road, daylight, reference traffic [incidents/(km h)]
+    traffic_rate_per_km_h: float = 1.2e-3      # dry road, daylight, reference traffic [incidents/(km h)]
+    ice_rate_per_km_h: float = 1.0e-4          # the ice/snow part's unit, x the surface multipliers [incidents/(km h)]
     aadt_ref: float = 40_000.0                  # reference traffic volume [vehicles/day]
     hour_profile: tuple[float, ...] = field(default_factory=_hour_profile)
     rush_window_days: tuple[int, int] = (-15, 25)  # travel rush: 15 days before to 25 days after Spring Festival
     rush_knots: tuple[tuple[int, float], ...] = field(default_factory=_rush_knots)
     darkness_multiplier: float = 1.3            # sun below the horizon
-    wet_multiplier: float = 1.5                 # a wet road (rain falling or a water film)
+    wet_multiplier: float = 1.5                 # traffic part on a wet road (rain, a water film, slush)
     fog_vis_m: float = 200.0                    # dense fog threshold [m] ...
     fog_multiplier: float = 2.5                 # ... multiplies by this
     mist_vis_m: float = 1000.0                  # poor visibility threshold [m] ...
@@ -60,10 +61,10 @@ class HazardConstants:
     grade_per_pct_icy: float = 0.35             # (1 + this x grade%) on ice or snow
     cold_caution_factor: float = 0.85           # air at or below 0 °C, road not icy: fewer, slower vehicles
     wintry_traffic_factor: float = 0.6          # icy road or snow/freezing rain falling: fewer vehicles still
-    ice_multiplier: float = 30.0                # glaze or black ice, full cover, x the dry rate
-    snow_multiplier: float = 12.0               # snow on a frozen road, full cover
-    slush_multiplier: float = 5.0               # melting snow
-    frost_multiplier: float = 8.0               # hoar frost or rime, full cover
+    ice_multiplier: float = 30.0                # glaze or black ice, full cover [x ice_rate_per_km_h]
+    snow_multiplier: float = 12.0               # snow on a frozen road, full cover [x ice_rate_per_km_h]
+    slush_multiplier: float = 5.0               # melting snow [x ice_rate_per_km_h]
+    frost_multiplier: float = 8.0               # hoar frost or rime, full cover [x ice_rate_per_km_h]
     ice_full_mm: float = 0.3                    # ice this thick covers the road [mm]
     snow_full_mm: float = 1.0                   # snow this deep (water equivalent) covers the road [mm]
     frost_full_mm: float = 0.03                 # frost this thick covers the road [mm]
@@ -115,7 +116,7 @@ def weather_code(ptype: np.ndarray, vis_m: np.ndarray, wind_ms: np.ndarray) -> n
 
 
 def ice_cover_multiplier(state: SurfaceState, hazard: HazardConstants = HAZARD) -> np.ndarray:
-    """The ice/snow part's surface factor [x the dry rate]: each layer's multiplier times its cover (0-1)."""
+    """The ice/snow part's surface factor [x ice_rate_per_km_h]: each layer's multiplier times its cover (0-1)."""
     snow = np.where(state.code == SLUSH, hazard.slush_multiplier, hazard.snow_multiplier)
     return (hazard.ice_multiplier * np.minimum(state.ice_mm / hazard.ice_full_mm, 1.0)
             + snow * np.minimum(state.snow_mm / hazard.snow_full_mm, 1.0) * np.isin(state.code, (SNOW, SLUSH))
@@ -136,11 +137,11 @@ def incident_rates_per_km_h(exposure: np.ndarray, state: SurfaceState, t2m_c: np
     visibility = np.where(vis_m < hazard.fog_vis_m, hazard.fog_multiplier,
                           np.where(vis_m < hazard.mist_vis_m, hazard.mist_multiplier, 1.0))
     common = np.where(dark, hazard.darkness_multiplier, 1.0) * visibility * response
-    wet = np.where(state.code == WET, hazard.wet_multiplier, 1.0)
+    wet = np.where(np.isin(state.code, (WET, SLUSH)), hazard.wet_multiplier, 1.0)
     traffic = np.where(tunnel, 1.0, common * wet * (1.0 + hazard.grade_per_pct_dry * grade))
     ice = np.where(tunnel, 0.0, common * (1.0 + hazard.grade_per_pct_icy * grade) * ice_cover_multiplier(state, hazard))
-    scale = hazard.base_rate_per_km_h * exposure * np.where(is_bridge, hazard.bridge_multiplier, 1.0)[None, :]
-    return scale * traffic, scale * ice
+    scale = exposure * np.where(is_bridge, hazard.bridge_multiplier, 1.0)[None, :]
+    return hazard.traffic_rate_per_km_h * scale * traffic, hazard.ice_rate_per_km_h * scale * ice
 
 
 def ice_label_probability(state: SurfaceState, weather: np.ndarray, hazard: HazardConstants = HAZARD) -> np.ndarray:

@@ -25,7 +25,7 @@ from wxrisk.scenario.hazard import (
     weather_code,
 )
 from wxrisk.scenario.roads import RoadPieces
-from wxrisk.scenario.surface import SURFACES, SurfaceState, road_surface
+from wxrisk.scenario.surface import ICY_SURFACES, SURFACES, SurfaceState, road_surface
 from wxrisk.scenario.weather import EPOCH, Grid, datetimes_of, solar_elevation_sin
 
 LOCAL_OFFSET_H = 8          # Asia/Shanghai, no daylight saving
@@ -101,6 +101,7 @@ class HazardResult:
     expected: np.ndarray         # expected incidents of any kind per segment-hour
     expected_ice: np.ndarray     # expected incidents the reports call ice/snow
     traffic: np.ndarray          # of `expected`, the traffic-driven part
+    vehicle_km: np.ndarray       # traffic before the drivers' weather response [vehicle-km in the hour]
     surface: SurfaceState
     weather: np.ndarray          # reported weather code (index into WEATHERS)
     road_c: np.ndarray           # road surface temperature [°C]
@@ -119,8 +120,10 @@ def hazard_rates(pieces: RoadPieces, weather: PieceWeather, hours: np.ndarray, f
     traffic, ice = incident_rates_per_km_h(exposure, state, weather.t2m_c, reported, pieces.grade_pct, pieces.is_bridge,
                                            pieces.is_tunnel, sun_sin <= 0.0, weather.vis_m, hazard)
     expected = (traffic + ice) * pieces.length_km[None, :]
+    vehicle_km = (exposure * (hazard.aadt_ref / 24.0) * pieces.length_km[None, :]).astype(np.float32)
     return HazardResult(expected=expected, expected_ice=expected * ice_label_probability(state, reported, hazard),
-                        traffic=traffic * pieces.length_km[None, :], surface=state, weather=reported, road_c=road_c)
+                        traffic=traffic * pieces.length_km[None, :], vehicle_km=vehicle_km, surface=state,
+                        weather=reported, road_c=road_c)
 
 
 def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, hours: np.ndarray,
@@ -156,6 +159,15 @@ def draw_incidents(rng: np.random.Generator, label: str, pieces: RoadPieces, hou
         "synthetic": "true",
     } for k, i in enumerate(order)]
 
+
+def reports_ice_or_snow(row: dict) -> bool:
+    """Whether an incident row says ice or snow: an icy, frosty, snowy or slushy surface, or snow or freezing-rain
+    weather (the ice/snow label, and `expected_ice_incidents` of the truth)."""
+    return row["surface"] in ICY_SURFACE_NAMES or row["weather"] in ICE_WEATHER_NAMES
+
+
+ICY_SURFACE_NAMES = frozenset(SURFACES[code] for code in ICY_SURFACES)
+ICE_WEATHER_NAMES = frozenset(WEATHERS[code] for code in ICE_WEATHERS)
 
 INCIDENT_COLUMNS = ("incident_id", "occurred_at", "lat", "lon", "road_ref", "severity", "surface", "weather",
                     "vehicles", "casualties", "synthetic")

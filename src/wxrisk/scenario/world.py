@@ -148,6 +148,12 @@ def world_hazards(out: Path, seed: int, size: str, write_analysis: bool = False,
         yield w, pieces, weather, hazard_rates(pieces, weather, hours, w.festival)
 
 
+def window_incidents(seed: int, winter: Winter, pieces: RoadPieces, result: HazardResult) -> list[dict]:
+    """The incidents drawn from a window's hazard (rows of incidents.csv), the same whoever asks."""
+    hours = np.arange(winter.start_h, winter.end_h, dtype=np.int64)
+    return draw_incidents(substream(seed, f"incidents/{winter.label}"), winter.label, pieces, hours, result)
+
+
 def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo", world: str = "demo") -> ScenarioFiles:
     """Write a scenario world into `out_dir` in the formats the importers read; same world, seed and size, same bytes."""
     spec, world_def = size_spec(size, world), world_spec(world)
@@ -158,7 +164,7 @@ def generate(out_dir: str | Path, seed: int = 2024, size: str = "demo", world: s
         truth = truth or TruthWriter(out / "truth.parquet", pieces.segment_id)
         hours = np.arange(w.start_h, w.end_h, dtype=np.int64)
         truth.add(hours, result.expected, result.expected_ice)
-        rows += draw_incidents(substream(seed, f"incidents/{w.label}"), w.label, pieces, hours, result)
+        rows += window_incidents(seed, w, pieces, result)
     incidents = write_incidents_csv(rows, out / "incidents.csv")
     holdout_world = world_def.winter_world(seed, HOLDOUT_YEAR)
     grid = make_grid(*spec.grid, geography=world_def.geography)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from wxrisk.config import WxriskError
+from wxrisk.vocab import utc_naive
 
 BBox = tuple[float, float, float, float]  # west, south, east, north [degrees, WGS84]
 
@@ -24,9 +25,7 @@ class FetchResult:
 
 def utc_hour(moment: datetime) -> datetime:
     """`moment` as a naive UTC datetime floored to the hour (naive input is taken as UTC)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.replace(minute=0, second=0, microsecond=0)
+    return utc_naive(moment).replace(minute=0, second=0, microsecond=0)
 
 
 def parse_bbox(text: str) -> BBox:

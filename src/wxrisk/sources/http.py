@@ -10,8 +10,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import requests
 
 from wxrisk import __version__
 from wxrisk.config import Settings, WxriskError
+from wxrisk.vocab import atomic_path, atomic_write_bytes
 
 USER_AGENT = f"wxrisk/{__version__} (road weather risk; python-requests)"
 
@@ -154,27 +154,6 @@ def short_url(url: str | None, limit: int = 200) -> str:
     return url if len(url) <= limit else url[: limit - 3] + "..."
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; move it over `path` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` whole or not at all (tmp file, fsync, os.replace)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return path
-
-
 def cache_dir(settings: Settings, source: str) -> Path:
     """Where downloads of `source` are kept: `data_dir/cache/<source>`."""
     return Path(settings.data_dir) / "cache" / source
@@ -210,6 +189,6 @@ def download_parts(folder: Path, steps: list[int], get_step: Callable[[int], byt
     for step in steps:
         part = folder / f"step-{step:03d}.grib2"
         if not part.exists():
-            write_bytes_atomic(part, get_step(step))
+            atomic_write_bytes(part, get_step(step))
         paths.append(part)
     return paths

@@ -20,14 +20,13 @@ from wxrisk.config import Settings, WxriskError
 from wxrisk.sources.common import BBox, FetchResult, check_bbox, snap_bbox, utc_hour
 from wxrisk.sources.http import (
     HttpPolicy,
-    atomic_path,
     cache_dir,
     cache_key,
     get_bytes,
     make_session,
     remove_parts,
-    write_bytes_atomic,
 )
+from wxrisk.vocab import atomic_path, atomic_write_bytes
 from wxrisk.weather.variables import SNOW_CM_PER_WATER_MM  # Open-Meteo: 7 cm snow = 10 mm water
 
 SOURCE = "open-meteo"
@@ -274,7 +273,7 @@ def _fetch_points(settings, url, start, hours, times, point_lats, point_lons, pa
             session, url, policy, params, point_lats[batch], point_lons[batch])
         collected.append(parse_forecast(body, len(point_lats[batch]), times, what))
         if not cached:
-            write_bytes_atomic(part, body)
+            atomic_write_bytes(part, body)
     return {name: np.concatenate([c[name] for c in collected]) for name in HOURLY_VARIABLES}
 
 

@@ -21,12 +21,12 @@ CREATE TABLE IF NOT EXISTS stretches (
     km_to              DOUBLE,
     length_km          DOUBLE,
     n_segments         INTEGER,
-    onset              TIMESTAMP,             -- first hour at or above the board's minimum tier (stretch.min_tier)
+    onset              TIMESTAMP,             -- first hour at or above the board's minimum tier (stretch.min_tier; hours are labelled by their end)
     peak_time          TIMESTAMP,
     end_time           TIMESTAMP,             -- last hour at or above the minimum tier
     tier               TEXT,                  -- blue | yellow | orange | red (the highest reached)
-    peak_risk          DOUBLE,
-    expected_incidents DOUBLE,                -- sum of probabilities over segments and hours
+    peak_risk          DOUBLE,                -- highest weather risk of a segment-hour (ice_risk, else risk above normal)
+    expected_incidents DOUBLE,                -- sum of risk (any incident) over segments and hours
     conditions         TEXT,                  -- JSON list: freezing_rain, snow, black_ice, fog, grade, bridge, cross_province
     lon                DOUBLE,                -- centre, for maps
     lat                DOUBLE,
@@ -34,8 +34,21 @@ CREATE TABLE IF NOT EXISTS stretches (
     reasons_zh         TEXT,
     reasons_en         TEXT,
     tier_onsets        TEXT,                  -- JSON {tier: first hour at or above it (UTC ISO)}
-    provinces          TEXT                   -- JSON list, most segments first
+    provinces          TEXT,                  -- JSON list, most segments first
+    expected_weather_incidents DOUBLE,        -- sum of weather risk over segments and hours (what ranks)
+    icing_warning      TEXT,                  -- highest road-icing warning on it in its window: none | yellow | orange | red
+    visibility_warning TEXT,                  -- highest visibility control level: none | yellow | orange | red
+    warning_onsets     TEXT,                  -- JSON {icing|visibility: {level: first hour at or above it (UTC ISO)}}
+    due_at             TIMESTAMP,             -- when its first measure starts
+    priority           INTEGER                -- 1 = the teams go here first
 );
+-- Boards made before the priority list gain its columns (NULL for their rows).
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS expected_weather_incidents DOUBLE;
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS icing_warning TEXT;
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS visibility_warning TEXT;
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS warning_onsets TEXT;
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS due_at TIMESTAMP;
+ALTER TABLE stretches ADD COLUMN IF NOT EXISTS priority INTEGER;
 
 CREATE TABLE IF NOT EXISTS stretch_measures (
     run_id     TEXT NOT NULL,

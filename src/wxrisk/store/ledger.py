@@ -17,13 +17,14 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from wxrisk.config import WxriskError
 from wxrisk.store.db import transaction
+from wxrisk.vocab import utc_now
 
 TABLE_OF_KIND = {"roads": "segments", "incidents": "incidents", "weather": "weather_hourly"}
 REPLACEABLE_TABLES = frozenset(TABLE_OF_KIND.values())
@@ -181,7 +182,7 @@ def run_import(
         "SELECT count(*) FROM import_ledger WHERE kind = ? AND window_key = ? AND status <> 'removed' "
         "AND import_id = (SELECT max(import_id) FROM import_ledger WHERE kind = ? AND window_key = ?)",
         [kind, window_key, kind, window_key]).fetchone()[0] > 0
-    started = datetime.now(UTC).replace(tzinfo=None)
+    started = utc_now()
     with transaction(con):
         import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
         entry = ImportEntry(con, import_id, kind, path, window_key)
@@ -198,7 +199,7 @@ def _record(con, entry: ImportEntry, identity: str, status: str, started: dateti
     con.execute(
         "INSERT INTO import_ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [entry.import_id, entry.kind, entry.path, identity, entry.window_key, entry.rows_read, entry.rows_kept,
-         entry.rows_quarantined, started, datetime.now(UTC).replace(tzinfo=None), status,
+         entry.rows_quarantined, started, utc_now(), status,
          json.dumps(entry.details, ensure_ascii=False, default=str)],
     )
 
@@ -248,7 +249,7 @@ def retire_source(con: duckdb.DuckDBPyConnection, source: CurrentImport) -> Impo
     table = TABLE_OF_KIND.get(source.kind)
     if table is None:
         raise WxriskError(f"{source.path}: {source.kind} imports cannot be removed (only {', '.join(TABLE_OF_KIND)})")
-    started = datetime.now(UTC).replace(tzinfo=None)
+    started = utc_now()
     deleted = con.execute(f"SELECT count(*) FROM {table} WHERE source = ?", [source.window_key]).fetchone()[0]
     import_id = con.execute("SELECT nextval('import_seq')").fetchone()[0]
     entry = ImportEntry(con, import_id, source.kind, source.path, source.window_key)

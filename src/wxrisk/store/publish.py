@@ -10,7 +10,6 @@ the last good board stays in place.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.vocab import atomic_write_text, frame_registered, insert_frame, utc_now
+from wxrisk.vocab import atomic_path, atomic_write_text, frame_registered, insert_frame, utc_now
 
 # Snapshot table -> query on the working database; `$run` is the run id. A table missing from
 # the working database (an older schema) is skipped rather than failing the publication.
@@ -65,27 +64,21 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                      for a missing input), so the app never imports the feature catalogue
     """
     boards = settings.boards_dir
-    boards.mkdir(parents=True, exist_ok=True)
     final = boards / f"{run_id}.duckdb"
-    tmp = boards / f".{run_id}.{os.getpid()}.tmp.duckdb"
-    tmp.unlink(missing_ok=True)
     tables = _existing_tables(con)
-    con.execute("ATTACH ? AS snapshot", [str(tmp)])
-    try:
-        _copy_run(con, run_id, tables)
-        if weather is not None:
-            con.execute(f"CREATE TABLE snapshot.weather ({', '.join(f'{c} {t}' for c, t in WEATHER_TYPES.items())})")
-            for part in [weather] if isinstance(weather, pd.DataFrame) else weather:
-                insert_frame(con, "snapshot.weather", part, WEATHER_COLUMNS)
-        if feature_labels is not None:
-            with frame_registered(con, "published_frame", feature_labels):
-                con.execute("CREATE TABLE snapshot.feature_labels AS SELECT * FROM published_frame")
-    except BaseException:
-        con.execute("DETACH snapshot")
-        tmp.unlink(missing_ok=True)
-        raise
-    con.execute("DETACH snapshot")
-    os.replace(tmp, final)
+    with atomic_path(final) as tmp:  # renamed into place only once whole
+        con.execute("ATTACH ? AS snapshot", [str(tmp)])
+        try:
+            _copy_run(con, run_id, tables)
+            if weather is not None:
+                con.execute(f"CREATE TABLE snapshot.weather ({', '.join(f'{c} {t}' for c, t in WEATHER_TYPES.items())})")
+                for part in [weather] if isinstance(weather, pd.DataFrame) else weather:
+                    insert_frame(con, "snapshot.weather", part, WEATHER_COLUMNS)
+            if feature_labels is not None:
+                with frame_registered(con, "published_frame", feature_labels):
+                    con.execute("CREATE TABLE snapshot.feature_labels AS SELECT * FROM published_frame")
+        finally:
+            con.execute("DETACH snapshot")
     atomic_write_text(boards / CURRENT, json.dumps({"run_id": run_id, "file": final.name}))
     _prune(boards, keep)
     return final

@@ -126,3 +126,7 @@ DROP VIEW IF EXISTS weather_segment_hour;
 
 -- Databases made before ice_risk existed gain the column (NULL for their runs).
 ALTER TABLE risk ADD COLUMN IF NOT EXISTS ice_risk DOUBLE;
+-- The official warnings of the segment-hour, shown apart from the tier (board room):
+-- none | yellow | orange | red; NULL for runs made before they existed.
+ALTER TABLE risk ADD COLUMN IF NOT EXISTS icing_warning TEXT;
+ALTER TABLE risk ADD COLUMN IF NOT EXISTS visibility_warning TEXT;

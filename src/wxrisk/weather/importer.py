@@ -30,6 +30,7 @@ import xarray as xr
 from wxrisk.config import Settings, WxriskError
 from wxrisk.incidents.coverage import weather_overlap_notice
 from wxrisk.store.ledger import ImportEntry, ImportResult, current_import, file_sha256, run_import
+from wxrisk.vocab import frame_registered, utc_naive_stamp
 from wxrisk.weather import grid
 from wxrisk.weather.ghcn import looks_like_ghcn, read_ghcn_daily
 from wxrisk.weather.openmeteo_csv import looks_like_openmeteo, read_openmeteo_csv
@@ -105,9 +106,7 @@ def parse_issued(value: str | datetime | None, where: str) -> datetime | None:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise WxriskError(f"{where}: issue time {value!r} is not an ISO 8601 date-time") from exc
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()
+    return utc_naive_stamp(stamp).to_pydatetime()
 
 
 @contextmanager
@@ -299,11 +298,8 @@ def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints
     kind = sampled.details["kind"]
     for start in range(0, sampled.valid.size, hours_per_batch):
         batch = arrow_batch(sampled, segment_ids, start, min(start + hours_per_batch, sampled.valid.size))
-        entry.con.register("wx_batch", batch)
-        try:
+        with frame_registered(entry.con, "wx_batch", batch):
             entry.con.execute(INSERT_SQL, [kind, sampled.issued_at, entry.window_key, entry.import_id])
-        finally:
-            entry.con.unregister("wx_batch")
     entry.rows_read = entry.rows_kept = int(sampled.valid.size * len(segment_ids))
     entry.details = sampled.details
 
