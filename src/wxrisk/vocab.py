@@ -78,10 +78,32 @@ def local_series_to_utc(times: pd.Series, zone: str, where: str) -> pd.Series:
     if zone.upper() in UTC_ZONE_NAMES:
         return times
     try:
-        local = pd.DatetimeIndex(times).tz_localize(zone, ambiguous="infer", nonexistent="raise")
-    except Exception as exc:  # unknown zone, or a clock change the rows do not resolve
-        raise WxriskError(f"{where}: times in zone {zone!r} cannot be read as UTC ({exc})") from exc
+        ZoneInfo(zone)
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise WxriskError(f"{where}: unknown time zone {zone!r} (an IANA name such as Europe/London)") from exc
+    index = pd.DatetimeIndex(times)
+    try:
+        local = index.tz_localize(zone, ambiguous="infer", nonexistent="raise")
+    except Exception as exc:  # a clock change the rows do not resolve
+        raise WxriskError(f"{where}: {clock_change_problem(index, zone)}") from exc
     return pd.Series(local.tz_convert("UTC").tz_localize(None), index=times.index)
+
+
+def clock_change_problem(index: pd.DatetimeIndex, zone: str) -> str:
+    """Why naive local times in `zone` cannot be put on UTC, in words naming the first bad time."""
+    skipped = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").isna()
+    absent = skipped & ~index.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward").isna()
+    if absent.any():
+        moment = index[absent.argmax()]
+        return (f"local time {moment:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks went forward); "
+                "a series in local time skips that hour")
+    if not skipped.any():
+        return f"times in zone {zone} cannot be put on UTC (out of order around a clock change?)"
+    moment = index[skipped.argmax()]
+    count = int((index == moment).sum())
+    return (f"local time {moment:%Y-%m-%d %H:%M} is in the file {count} time(s); in {zone} that hour happens "
+            "twice (the clocks went back), so a series in local time has it twice, in order, summer time "
+            "first (or give the times in UTC)")
 
 
 def to_local(values: pd.Series | datetime | None, tz: str) -> pd.Series | datetime | None:

@@ -263,7 +263,9 @@ def test_an_analysts_damaged_copies_are_refused_or_named(tmp_path):
     half_row = tmp_path / "half_53.81N_1.56W_48m.csv"  # the last line cut mid-row
     half_row.write_bytes(data[:data.index(b"\n2019-01-02T00:00") + 25])
     [result] = import_weather(con, Settings(), half_row)
-    assert result.details["hours"] == 25 and result.details["gaps"]["empty_values"], "the cut row's blanks are named"
+    assert (result.rows_read, result.rows_kept, result.details["hours"]) == (25, 24, 24)
+    [(row, reason)] = con.execute("SELECT row_number, reason FROM quarantine").fetchall()
+    assert row == 25 and "fields where the header has 12 (a cut or damaged line)" in reason, "kept, not read blank"
     assert con.execute("SELECT count(*) FROM import_ledger").fetchone()[0] == 1
 
 

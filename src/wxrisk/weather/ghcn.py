@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.config import WxriskError
-from wxrisk.weather.series import first_line, read_text
+from wxrisk.weather.series import first_line, no_usable_row, read_text
 from wxrisk.weather.stations import (
     DAILY_COLUMNS,
     Station,
@@ -74,8 +74,10 @@ def read_station_list(path: Path, ids: set[str]) -> dict[str, Station]:
 
 
 def parse_lines(path: Path) -> tuple[pd.DataFrame, list[tuple]]:
-    """One row per station, element and day with its value, flags and line; malformed lines quarantined."""
-    records, quarantined = [], []
+    """One row per station, element and day with its value, flags and line. A line that is not
+    GHCN-Daily, or is cut before its 31st value, is quarantined whole; a station, month and
+    element given on two lines is refused (which one holds?)."""
+    records, quarantined, seen = [], [], {}
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -84,7 +86,15 @@ def parse_lines(path: Path) -> tuple[pd.DataFrame, list[tuple]]:
             quarantined.append((number, "not a GHCN-Daily line (ID, YEAR, MONTH, ELEMENT, day values)",
                                 {"line": line[:80]}))
             continue
-        for day in range(min(DAY_SLOTS, (len(line) - 21 + 3) // SLOT_CHARS)):
+        if len(line) < LINE_CHARS - 3:  # the last slot's three flags may be blank and trimmed
+            quarantined.append((number, f"cut after {len(line)} characters (a GHCN-Daily line has {LINE_CHARS})",
+                                {"line": line[:80]}))
+            continue
+        if head in seen:
+            raise WxriskError(f"{path}: lines {seen[head]} and {number} both give {head[17:21]} of "
+                              f"{head[0:11]} for {head[11:15]}-{head[15:17]}; one line per station, month and element")
+        seen[head] = number
+        for day in range(DAY_SLOTS):
             slot = line[21 + day * SLOT_CHARS: 21 + (day + 1) * SLOT_CHARS].ljust(SLOT_CHARS)
             records.append((head[0:11].strip(), int(head[11:15]), int(head[15:17]), head[17:21], day + 1,
                             slot[0:5], slot[6], number))
@@ -104,7 +114,14 @@ def read_ghcn_daily(path: Path, station: str | None = None, station_list: Path |
     for row in slots[bad_number].itertuples():
         quarantined.append((row.line, f"{row.element} day {row.day}: value {row.value!r} is not a number",
                             {"element": row.element, "year": row.year, "month": row.month, "day": row.day}))
+    present = sorted(set(slots["element"]))
+    readable = [e for e in ELEMENTS if e in present]
+    if not readable:
+        raise WxriskError(f"{path}: none of the elements wxrisk reads ({', '.join(ELEMENTS)}); "
+                          f"found {', '.join(present[:8])}")
     slots = slots[~bad_number & (numbers != MISSING)].assign(number=numbers)
+    if not slots["element"].isin(readable).any():
+        raise WxriskError(f"{path}: every value of {', '.join(readable)} is missing ({MISSING}); nothing to import")
     dates = pd.to_datetime(dict(year=slots["year"], month=slots["month"], day=slots["day"]), errors="coerce")
     for row in slots[dates.isna()].itertuples():
         quarantined.append((row.line, f"{row.element}: {row.year}-{row.month:02d}-{row.day:02d} is not a date",
@@ -130,7 +147,7 @@ def read_ghcn_daily(path: Path, station: str | None = None, station_list: Path |
              .reset_index().rename(columns={"date": "day"}))
     frame.columns.name = None
     if frame.empty:
-        raise WxriskError(f"{path}: no usable daily value ({len(quarantined)} rejected)")
+        raise no_usable_row(str(path), quarantined)
     frame["day"] = frame["day"].dt.date
     stations = ghcn_stations(path, sorted(frame["station_id"].unique()), option, station_list)
     found = [c for c in DAILY_COLUMNS if c in frame]

@@ -25,8 +25,11 @@ from wxrisk.weather.series import (
     convert_columns,
     first_line,
     gaps,
+    no_usable_row,
+    read_rows,
     read_text,
     refuse_duplicates,
+    refuse_part_hours,
 )
 from wxrisk.weather.stations import Station, StationSeries, check_position, parse_station_option
 from wxrisk.weather.variables import CANONICAL_COLUMNS
@@ -94,6 +97,25 @@ def metadata_time_zone(block: pd.DataFrame) -> str:
     return zones.pop() if len(zones) == 1 else "mixed"
 
 
+def check_offset(block: pd.DataFrame, zone: str, times: pd.Series, path: Path) -> None:
+    """The metadata's `utc_offset_seconds` must be one the zone takes over the file's times; a
+    zone and offset that disagree (`GMT` with 3600) leave the times' meaning unknown: refused."""
+    offsets = {str(value).strip() for value in block.get("utc_offset_seconds", pd.Series([], dtype=str))}
+    parsed = pd.to_datetime(times.str.strip(), format="ISO8601", errors="coerce").dropna()
+    if not offsets or parsed.empty or zone == "mixed":
+        return
+    try:
+        span = pd.date_range(parsed.min().floor("D"), parsed.max().ceil("D"), freq="D", tz=zone)
+    except Exception:  # an unknown zone is named when the times are converted
+        return
+    possible = {int(stamp.utcoffset().total_seconds()) for stamp in span}
+    for offset in offsets:
+        if not offset.lstrip("-").isdigit() or int(offset) not in possible:
+            raise WxriskError(f"{path}: metadata utc_offset_seconds {offset} is not an offset of its timezone "
+                              f"{zone} over the file's times ({', '.join(map(str, sorted(possible)))}); "
+                              "which clock are the times in?")
+
+
 def point_id(lon: float, lat: float) -> str:
     return f"openmeteo:{abs(lat):.3f}{'N' if lat >= 0 else 'S'}_{abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
 
@@ -135,11 +157,14 @@ def parse_times(text: pd.Series, zone: str, path: Path, row_numbers: np.ndarray)
     """UTC naive times from ISO 8601 local times in `zone` or Unix seconds (always UTC)."""
     text = text.str.strip()
     if text.str.fullmatch(r"-?\d+").all():
-        return pd.Series(pd.to_datetime(text.astype("int64"), unit="s"), index=text.index)
+        times = pd.Series(pd.to_datetime(text.astype("int64"), unit="s"), index=text.index)
+        refuse_part_hours(times, text, row_numbers, str(path))
+        return times
     times = pd.to_datetime(text, format="ISO8601", errors="coerce")
     if times.isna().any():
         first = int(np.flatnonzero(times.isna().to_numpy())[0])
         raise WxriskError(f"{path}: row {row_numbers[first]}: time {text.iloc[first]!r} is not ISO 8601")
+    refuse_part_hours(times, text, row_numbers, str(path))
     return local_series_to_utc(times, zone, str(path))
 
 
@@ -178,22 +203,24 @@ def read_openmeteo_csv(path: Path, station: str | None = None, tz: str | None = 
     stations, position_from = choose_position(path, metadata_stations(metadata, path) if has_metadata else {}, option)
     zone = tz or (metadata_time_zone(metadata) if has_metadata else "UTC")
     zone_from = "--tz" if tz else "metadata lines" if has_metadata else "UTC (Open-Meteo's default; no metadata)"
-    raw = read_block(data_blocks[0])
+    raw, row_numbers, damaged = read_rows("\n".join(data_blocks[0]), str(path))
     if "time" not in raw.columns:
         raise WxriskError(f"{path}: no `time` column in the table (columns: {', '.join(raw.columns[:6])}...)")
-    row_numbers = np.arange(1, len(raw) + 1)  # 1-based rows of the table, header excluded
     sources, unused = source_columns(list(raw.columns), path)
     if not sources:
         raise WxriskError(f"{path}: none of the known Open-Meteo variables ({', '.join(VARIABLES)}); "
                           f"found {', '.join(raw.columns)}")
     raw["station_id"] = station_ids(raw, stations, path)
+    if has_metadata:
+        check_offset(metadata, zone, raw["time"], path)
     raw["valid_time"] = parse_times(raw["time"], zone, path, row_numbers)
-    values, keep, quarantined = convert_columns(raw, sources, str(path), row_numbers)
+    values, keep, rejected = convert_columns(raw, sources, str(path), row_numbers)
+    quarantined = sorted(damaged + rejected, key=lambda row: row[0])
     refuse_duplicates(raw, ["station_id", "valid_time"], row_numbers, str(path))
     frame = pd.concat([raw.loc[keep, ["station_id", "valid_time"]], values.loc[keep]], axis=1)
     frame = frame.sort_values(["station_id", "valid_time"]).reset_index(drop=True)
     if frame.empty:
-        raise WxriskError(f"{path}: no usable row ({len(quarantined)} rejected)")
+        raise no_usable_row(str(path), quarantined)
     details = {
         "format": "open-meteo-csv", "resolution": "hourly", "kind": "analysis",
         "valid_from": frame["valid_time"].min().isoformat(), "valid_to": frame["valid_time"].max().isoformat(),

@@ -7,7 +7,9 @@ its row into quarantine with the reason; an empty cell is a missing value, count
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,11 @@ PLAUSIBLE = {
     "temperature": (-95.0, 75.0), "accumulation": (0.0, 2000.0), "snowfall": (0.0, 2000.0),
     "snow_depth": (0.0, 3000.0), "speed": (0.0, 120.0), "distance": (0.0, 1e6), "category": (0.0, 12.0),
 }
+# Air (and dew point) temperature is bounded by the air's records; a road or ground surface in the
+# sun runs hotter (the quantity's 75 °C holds for skin temperature).
+AIR_TEMPERATURE = (-95.0, 60.0)
+COLUMN_PLAUSIBLE = {c: AIR_TEMPERATURE for c in ("t2m_c", "d2m_c", "tmax_c", "tmin_c", "tavg_c")}
+DEW_POINT_ABOVE_AIR_C = 1.0  # a dew point this far above the air temperature cannot be (columns swapped?) [K]
 
 
 @dataclass(frozen=True)
@@ -68,12 +75,16 @@ def convert_columns(raw: pd.DataFrame, sources: dict[str, SourceColumn], where: 
         number = pd.to_numeric(text, errors="coerce")
         not_number = text.notna() & (text != "") & number.isna()
         converted = number * scale + offset
-        low, high = PLAUSIBLE[COLUMN_QUANTITY[column]]
+        low, high = COLUMN_PLAUSIBLE.get(column, PLAUSIBLE[COLUMN_QUANTITY[column]])
         impossible = converted.notna() & ((converted < low) | (converted > high))
         reasons[not_number] += f"{source.name}: not a number; "
         reasons[impossible] += (f"{source.name}: " + converted[impossible].round(2).astype(str)
                                 + f" outside {low:g}..{high:g} after conversion to {column}; ")
         values[column] = converted.astype("float64")
+    if {"t2m_c", "d2m_c"} <= set(values):
+        above = values["d2m_c"] > values["t2m_c"] + DEW_POINT_ABOVE_AIR_C
+        reasons[above] += (f"{sources['d2m_c'].name}: dew point " + values.loc[above, "d2m_c"].round(2).astype(str)
+                           + " °C above the air's " + values.loc[above, "t2m_c"].round(2).astype(str) + " °C; ")
     bad = (reasons != "").to_numpy()
     quarantined = [(int(row_numbers[i]), reasons.iloc[i].rstrip("; "), raw.iloc[i].to_dict())
                    for i in np.flatnonzero(bad)]
@@ -93,6 +104,45 @@ def gaps(times: pd.Series, step: pd.Timedelta, columns: pd.DataFrame) -> dict:
     absent = int(sum((jumps[i] // step) - 1 for i in breaks))
     empty = {c: int(columns[c].isna().sum()) for c in columns if columns[c].isna().any()}
     return {"absent_steps": absent, "absent_ranges": ranges, "empty_values": empty}
+
+
+def read_rows(text: str, where: str) -> tuple[pd.DataFrame, np.ndarray, list[tuple]]:
+    """A CSV table (header line first) as strings, and the 1-based row numbers (header excluded)
+    of its rows. A row whose number of fields differs from the header's (a line cut or damaged)
+    is quarantined whole, never read into the wrong columns; empty lines are skipped."""
+    parsed = list(csv.reader(io.StringIO(text)))
+    if not parsed:
+        raise WxriskError(f"{where}: empty file")
+    header = parsed[0]
+    if repeated := sorted({name for name in header if header.count(name) > 1}):
+        raise WxriskError(f"{where}: column {repeated[0]!r} appears twice in the header")
+    rows, numbers, damaged = [], [], []
+    for number, fields in enumerate(parsed[1:], start=1):
+        if len(fields) == len(header):
+            rows.append(fields)
+            numbers.append(number)
+        elif any(field.strip() for field in fields):
+            damaged.append((number, f"{len(fields)} fields where the header has {len(header)} (a cut or "
+                                    "damaged line)", {"line": ",".join(fields)[:200]}))
+    return pd.DataFrame(rows, columns=header, dtype=str), np.array(numbers, dtype="int64"), damaged
+
+
+def refuse_part_hours(times: pd.Series, text: pd.Series, row_numbers: np.ndarray, where: str) -> None:
+    """Hourly rows are the hour ending at their time: a time off the whole hour (15-minute data,
+    a shifted clock) is refused with its row, since its amounts are not per hour."""
+    off = (times != times.dt.floor("h")).to_numpy()
+    if off.any():
+        first = int(np.flatnonzero(off)[0])
+        raise WxriskError(f"{where}: row {row_numbers[first]}: {text.iloc[first]} is not a whole hour "
+                          "(hourly rows are the hour ending at that time; sub-hourly data are not read)")
+
+
+def no_usable_row(where: str, quarantined: list[tuple]) -> WxriskError:
+    """The refusal of a file none of whose rows could be kept, naming the first rejected one."""
+    if not quarantined:
+        return WxriskError(f"{where}: no usable row (no data rows)")
+    number, reason, _ = quarantined[0]
+    return WxriskError(f"{where}: no usable row ({len(quarantined)} rejected; row {number}: {reason})")
 
 
 def refuse_duplicates(frame: pd.DataFrame, keys: list[str], row_numbers: np.ndarray, where: str) -> None:

@@ -17,6 +17,7 @@ Hourly amounts are over the hour ending at the row's time; daily rows are the st
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,16 @@ import yaml
 
 from wxrisk.config import WxriskError
 from wxrisk.vocab import local_series_to_utc
-from wxrisk.weather.series import SourceColumn, convert_columns, gaps, refuse_duplicates
+from wxrisk.weather.series import (
+    SourceColumn,
+    convert_columns,
+    gaps,
+    no_usable_row,
+    read_rows,
+    read_text,
+    refuse_duplicates,
+    refuse_part_hours,
+)
 from wxrisk.weather.stations import (
     DAILY_COLUMNS,
     POSITION_TOLERANCE_DEG,
@@ -75,14 +85,13 @@ def read_station_csv(path: Path, mapping_path: Path, station: str | None = None,
     mapping = load_station_mapping(mapping_path)
     resolution = mapping["resolution"]
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise WxriskError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from exc
+        raw, row_numbers, damaged = read_rows(read_text(path), str(path))
+    except csv.Error as exc:
+        raise WxriskError(f"{path}: cannot read as CSV ({exc})") from exc
     by_canonical = {canonical: source for source, canonical in mapping["columns"].items()}
     if absent := [s for s in by_canonical.values() if s not in raw.columns]:
         raise WxriskError(f"{path}: mapped column {absent[0]!r} is not in the file "
                           f"(columns: {', '.join(raw.columns[:8])})")
-    row_numbers = np.arange(1, len(raw) + 1)
     raw["station_id"] = (raw[by_canonical["station_id"]].str.strip() if "station_id" in by_canonical
                          else single_station_id(mapping, path))
     stations = mapped_stations(raw, by_canonical, mapping, parse_station_option(station, str(path)), path)
@@ -91,12 +100,13 @@ def read_station_csv(path: Path, mapping_path: Path, station: str | None = None,
     raw[time_key] = parse_station_times(raw[by_canonical["time"]], mapping.get("time_format"), zone, resolution,
                                         path, row_numbers)
     sources = {c: SourceColumn(by_canonical[c], mapping["units"][c]) for c in WEATHER[resolution] if c in by_canonical}
-    values, keep, quarantined = convert_columns(raw, sources, str(path), row_numbers)
+    values, keep, rejected = convert_columns(raw, sources, str(path), row_numbers)
+    quarantined = sorted(damaged + rejected, key=lambda row: row[0])
     refuse_duplicates(raw, ["station_id", time_key], row_numbers, str(path))
     frame = pd.concat([raw.loc[keep, ["station_id", time_key]], values.loc[keep]], axis=1)
     frame = frame.sort_values(["station_id", time_key]).reset_index(drop=True)
     if frame.empty:
-        raise WxriskError(f"{path}: no usable row ({len(quarantined)} rejected)")
+        raise no_usable_row(str(path), quarantined)
     step = pd.Timedelta(hours=1) if resolution == "hourly" else pd.Timedelta(days=1)
     per_station = [gaps(pd.to_datetime(g[time_key]), step, g[list(sources)]) for _, g in frame.groupby("station_id")]
     details = {
@@ -178,8 +188,5 @@ def parse_station_times(text: pd.Series, time_format: str | None, zone: str, res
                           f"{time_format or 'ISO 8601'}")
     if resolution == "daily":
         return times.dt.date
-    if (times != times.dt.floor("h")).any():
-        first = int(np.flatnonzero((times != times.dt.floor("h")).to_numpy())[0])
-        raise WxriskError(f"{path}: row {row_numbers[first]}: {text.iloc[first]} is not a whole hour "
-                          "(hourly rows are the hour ending at that time)")
+    refuse_part_hours(times, text, row_numbers, str(path))
     return local_series_to_utc(times, zone, str(path))

@@ -34,6 +34,7 @@ KIND = "weather"
 LAPSE_RATE_C_PER_M = -0.0065
 DAILY_COLUMNS = ("tmax_c", "tmin_c", "tavg_c", "precip_mm", "snowfall_mm", "snow_depth_cm", "wind_ms")
 POSITION_TOLERANCE_DEG = 1e-3  # the same station id at another position beyond this is refused [°]
+MAX_REJECTED_SHARE = 0.5  # a file with more of its rows rejected is refused, as for incidents
 
 
 @dataclass(frozen=True)
@@ -259,11 +260,22 @@ def import_series(con: duckdb.DuckDBPyConnection, path: Path, series: StationSer
     """Write a read station file through the ledger (same bytes and options again: unchanged)."""
     if not reach_km > 0:
         raise WxriskError(f"{path}: --max-km {reach_km} must be a positive distance [km]")
+    refuse_mostly_rejected(series, path)
     options = {**series.options, "reach_km": reach_km}
     file_hash = identity_hash(path, options)
     check_station_positions(con, series, path)
     return run_import(con, KIND, path, window_key(series),
                       lambda entry: write_series(entry, series, reach_km), file_hash=file_hash)
+
+
+def refuse_mostly_rejected(series: StationSeries, path: Path) -> None:
+    """More than half the rows rejected means the file is not what it says (a wrong unit, another
+    layout): refused, naming the first rejection, before anything is written."""
+    read = len(series.frame) + len(series.quarantined)
+    if len(series.quarantined) > MAX_REJECTED_SHARE * read:
+        number, reason, _ = series.quarantined[0]
+        raise WxriskError(f"{path}: {len(series.quarantined)} of {read} rows rejected, more than half "
+                          f"(row {number}: {reason}); nothing imported")
 
 
 def station_summary(result: ImportResult) -> str | None:
