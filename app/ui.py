@@ -14,7 +14,7 @@ from wxrisk.boardview import access, snapshot, staticmap
 from wxrisk.boardview.i18n import t, tier_label, warning_level_label
 from wxrisk.boardview.status import data_warnings, replay_text
 from wxrisk.config import Settings, WxriskError, load_settings
-from wxrisk.levels import TIER_RGBA, WARNING_LEVELS
+from wxrisk.levels import TIER_RGBA, WARNING_LEVELS, window_start
 from wxrisk.store.publish import current_board_path, open_board
 from wxrisk.vocab import utc_now
 
@@ -89,8 +89,10 @@ def local(value: object, fmt: str = "%m-%d %H:%M") -> str:
     return stamp.strftime(fmt)
 
 
-def window_text(start: object, end: object) -> str:
-    """`02-11 20:00 – 16:00` within a local day, `02-11 20:00 – 02-12 16:00` across days."""
+def window_text(onset: object, end: object) -> str:
+    """A stretch's window from the start of its first risky hour (`levels.window_start`) to the end
+    of its last: `02-11 20:00 – 16:00` within a local day, `02-11 20:00 – 02-12 16:00` across days."""
+    start = window_start(onset)
     same_day = local(start, "%m-%d") == local(end, "%m-%d")
     return f"{local(start)} – {local(end, '%H:%M' if same_day else '%m-%d %H:%M')}"
 

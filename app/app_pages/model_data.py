@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 import ui
 
-from wxrisk.boardview.i18n import t
-from wxrisk.boardview.status import data_warnings, metric_table, read_champion
+from wxrisk.boardview.i18n import METRIC_VIEW_WORDS, import_kind_label, t, words
+from wxrisk.boardview.status import data_warnings, metric_tables, read_champion
 
 language = ui.lang()
 path = ui.board_path()
@@ -17,9 +17,9 @@ if card is None:
     st.info(t("no_model", language))
 else:
     st.markdown(f"**{card.version}**")
-    if card.metrics:
-        st.markdown(f"**{t('metrics', language)}**")
-        st.dataframe(metric_table(card.metrics, language), hide_index=True)
+    for view, table in metric_tables(card.metrics, language).items():
+        st.markdown(f"**{t('metrics', language)} · {words(METRIC_VIEW_WORDS, view, language)}**")
+        st.dataframe(table, hide_index=True)
     with st.expander("card.md", expanded=False):
         st.markdown(card.card_md)
 
@@ -42,7 +42,7 @@ c3.metric(t("run", language), run.run_id)
 st.markdown(f"**{t('last_import', language)}**")
 imports = ui.query(path, "import_freshness")
 st.dataframe(pd.DataFrame({
-    t("kind", language): imports["kind"], t("path", language): imports["path"],
+    t("kind", language): [import_kind_label(k, language) for k in imports["kind"]], t("path", language): imports["path"],
     t("last_import", language): imports["finished_at"].map(lambda v: ui.local(v, "%Y-%m-%d %H:%M")),
     t("rows", language): imports["rows_kept"], t("quarantine_title", language): imports["rows_quarantined"],
 }), hide_index=True)
@@ -52,5 +52,6 @@ quarantined = ui.query(path, "quarantine_counts")
 if quarantined.empty:
     st.caption(t("no_quarantine", language))
 else:
-    st.dataframe(quarantined.rename(columns={"kind": t("kind", language), "path": t("path", language),
-                                             "rows": t("rows", language)}), hide_index=True)
+    st.dataframe(quarantined.assign(kind=[import_kind_label(k, language) for k in quarantined["kind"]]).rename(
+        columns={"kind": t("kind", language), "path": t("path", language), "rows": t("rows", language)}),
+        hide_index=True)

@@ -9,6 +9,7 @@ import ui
 
 from wxrisk.boardview import actions, snapshot
 from wxrisk.boardview.i18n import condition_label, k_stake, ptype_label, t, warning_label
+from wxrisk.levels import window_start
 
 language, path, run, tz = ui.open_page("page_stretch")
 stretches = ui.query(path, "stretches")
@@ -42,19 +43,26 @@ st.markdown(row["reasons_en" if language == "en" else "reasons_zh"] or "")
 
 around = ui.query(path, "stretch_segments", stretch_id)
 strip = ui.query(path, "risk_strip", list(around["segment_id"]))
-strip = strip.assign(local_time=snapshot.to_local(strip["valid_time"], tz))
-strip = strip.assign(local_end=strip["local_time"] + pd.Timedelta(hours=1), stake=strip["km_from"].map(k_stake))
+# Each cell spans its hour: labelled by its end (valid_time), it began an hour earlier.
+strip = strip.assign(local_end=snapshot.to_local(strip["valid_time"], tz))
+strip = strip.assign(local_time=strip["local_end"] - pd.Timedelta(hours=1), stake=strip["km_from"].map(k_stake))
+# Colour by what the tiers rank: ice_risk where the model gives it, else the risk of any incident.
+shown = "ice_risk" if strip["ice_risk"].notna().any() else "risk"
 st.subheader(t("heat_title", language))
+st.caption(t("heat_caption" if shown == "ice_risk" else "heat_caption_total", language, what=t(shown, language)))
+window = pd.DataFrame({"t": [snapshot.to_local(window_start(row["onset"]), tz), snapshot.to_local(row["end_time"], tz)]})
+window_rules = alt.Chart(window).mark_rule(color="#111827", strokeDash=[6, 3], strokeWidth=2).encode(x="t:T")
 heat = alt.Chart(strip).mark_rect().encode(
     x=alt.X("local_time:T", title=t("hour", language, tz=tz), axis=alt.Axis(format="%m-%d %H时" if language == "zh" else "%m-%d %H:00")),
     x2="local_end:T",
     y=alt.Y("stake:N", title=t("km", language), sort=alt.EncodingSortField("km_from", order="descending")),
-    color=alt.Color("risk:Q", title=t("risk", language), scale=alt.Scale(scheme="yelloworangered"),
+    color=alt.Color(f"{shown}:Q", title=t(shown, language), scale=alt.Scale(scheme="yelloworangered"),
                     legend=alt.Legend(format="%")),
     tooltip=[alt.Tooltip("stake:N", title=t("col_stakes", language)), alt.Tooltip("local_time:T", format="%m-%d %H:%M"),
-             alt.Tooltip("risk:Q", format=".2%"), "tier:N"],
+             alt.Tooltip("risk:Q", title=t("risk", language), format=".2%"),
+             alt.Tooltip("ice_risk:Q", title=t("ice_risk", language), format=".2%"), "tier:N"],
 ).properties(height=min(22 * around.shape[0] + 40, 520))
-st.altair_chart(heat, width="stretch")
+st.altair_chart(heat + window_rules, width="stretch")
 
 st.subheader(t("weather_title", language))
 members = list(around.loc[around["in_stretch"], "segment_id"]) or list(around["segment_id"])

@@ -1,4 +1,5 @@
-"""The board's levels in words and colours: risk tiers, the official warnings, stretch conditions.
+"""The board's levels in words and colours: risk tiers, the official warnings, stretch conditions;
+and whether a level ranks (observed rate and lift per level: `rates_by_level`).
 
 Two things the board shows apart:
 - the **risk tier** (`none` < `blue` < `yellow` < `orange` < `red`), the model's ranking of where
@@ -11,6 +12,9 @@ Every room that names or paints a level imports it from here (board rules, expor
 """
 
 from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 
 from wxrisk.vocab import TIER_RANK as TIER_RANK  # the tiers' names, re-exported beside their words
 from wxrisk.vocab import TIERS as TIERS
@@ -40,7 +44,7 @@ WARNING_WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 WARNING_SHORT_WORDS: dict[str, tuple[str, str]] = {
-    "icing": ("道路结冰", "road icing"), "visibility": ("能见度管控", "visibility control"),
+    "icing": ("道路结冰预警", "Road-icing warning"), "visibility": ("能见度管控", "Visibility control"),
 }
 
 CONDITION_WORDS: dict[str, tuple[str, str]] = {
@@ -85,6 +89,49 @@ def warning_word(kind: str, level: str, lang: str = "zh") -> str:
     return words(WARNING_WORDS.get(kind, {}), level, lang)
 
 
+def window_start(onset):
+    """When a stretch's window begins, as the board and the briefing show it: hours are labelled by
+    their end (`valid_time`, like the model's label), so the first risky hour, labelled `onset`,
+    begins an hour earlier (measure start times count back from there too)."""
+    return pd.Timestamp(onset) - pd.Timedelta(hours=1)
+
+
 def hex_colour(rgba: list[int]) -> str:
     """`#rrggbb` of an [R, G, B, A] colour."""
     return "#{:02x}{:02x}{:02x}".format(*rgba[:3])
+
+
+# --- does a level rank? (the board's verification and `wxrisk evaluate` on published runs) ---
+
+def rates_by_level(levels: pd.Series | np.ndarray, hit: np.ndarray, order: tuple[str, ...]) -> pd.DataFrame:
+    """Does a level rank? Per level (in `order`): `segment_hours`, `incident_hours` (with >= 1
+    incident), `share_of_incidents`, `rate` (incident hours / segment-hours) and `lift` (rate over
+    the rate of all segment-hours). Levels never seen keep a row of zeros (rate NaN).
+
+    levels : the level of each segment-hour (a tier or a warning level)
+    hit    : >= 1 incident (bool), or the expected number of incidents (float: a scenario world's
+             known hazard, `truth.parquet`; `incident_hours` is then their sum)
+    """
+    values = np.asarray(hit)
+    counted = values.dtype == bool
+    frame = pd.DataFrame({"level": np.asarray(levels, dtype=object), "hit": values.astype(float)})
+    table = frame.groupby("level")["hit"].agg(segment_hours="size", incident_hours="sum").reindex(list(order))
+    table = table.fillna(0).astype({"segment_hours": int, "incident_hours": int if counted else float})
+    average = frame["hit"].mean() if len(frame) else np.nan
+    total = frame["hit"].sum() or 1.0
+    table["share_of_incidents"] = table["incident_hours"] / total
+    table["rate"] = table["incident_hours"] / table["segment_hours"].where(table["segment_hours"] > 0)
+    table["lift"] = table["rate"] / average if average and average > 0 else np.nan
+    return table.rename_axis("level").reset_index()
+
+
+def rates_text(table: pd.DataFrame, title: str) -> str:
+    """The table of `rates_by_level` as plain text for the command line."""
+    lines = [title, f"{'level':<8} {'seg-hours':>10} {'inc-hours':>9} {'share':>7} {'rate':>9} {'lift':>6}"]
+    for row in table.itertuples(index=False):
+        rate = "—" if pd.isna(row.rate) else f"{row.rate:.5f}"
+        lift = "—" if pd.isna(row.lift) else f"{row.lift:.2f}"
+        hours = f"{row.incident_hours:>9,}" if isinstance(row.incident_hours, int) else f"{row.incident_hours:>9,.1f}"
+        lines.append(f"{row.level:<8} {row.segment_hours:>10,} {hours} {row.share_of_incidents:>7.1%} "
+                     f"{rate:>9} {lift:>6}")
+    return "\n".join(lines)

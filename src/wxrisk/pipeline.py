@@ -251,7 +251,7 @@ def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan
         features["segment_id"], features["valid_time"], scored["risk"], None,  # tiers once the board is whole
         baseline_risk=scored["baseline_risk"], ice_risk=scored.get("ice_risk"),
         conditions={name: signals[name].to_numpy() for name in CONDITION_COLUMNS},
-        warnings={name: signals[name].to_numpy() for name in WARNING_COLUMNS})
+        warnings={name: signals[name].array for name in WARNING_COLUMNS})  # categoricals, recoded not re-read
     has_weather = covered.any(axis=1)  # a segment with no covered hour is outside the weather, not a gap
     clock.lap("warnings")
     return TileScore(frame, (~covered[has_weather]).sum(axis=0), table.unavailable, window.missing_inputs,

@@ -193,7 +193,10 @@ def write_champion(models_dir: Path) -> None:
     version.mkdir(parents=True)
     (version / "card.md").write_text("# 模型卡 v20260209-1\n\nLightGBM, trained on winters 2019–2025.\n", encoding="utf-8")
     (version / "meta.json").write_text(json.dumps({"version": "v20260209-1", "metrics": {
-        "pr_auc": 0.21, "brier": 0.0031, "recall_at_k": {"k10": 0.55}}}), encoding="utf-8")
+        "pr_auc": 0.21, "brier": 0.0031, "recall_at_k": {"k10": 0.55},
+        "yardstick": {"name": "yardstick", "pr_auc": 0.15, "positives": 4583},
+        "ice_model": {"name": "ice model", "pr_auc": 0.012}, "ice_yardstick": {"pr_auc": 0.009}}}),
+        encoding="utf-8")
     (models_dir / "CHAMPION").write_text(json.dumps({"version": "v20260209-1", "reason": "test"}), encoding="utf-8")
 
 

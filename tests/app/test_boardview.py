@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point, shape
@@ -17,7 +18,7 @@ from wxrisk.boardview.i18n import STRINGS, condition_label, k_stake, ptype_label
 from wxrisk.boardview.layers import board_deck, segment_rows, view_for
 from wxrisk.boardview.status import data_warnings, read_champion, replay_text
 from wxrisk.config import WxriskError
-from wxrisk.levels import TIER_RGBA, WARNING_RGBA
+from wxrisk.levels import TIER_RANK, TIER_RGBA, WARNING_RGBA
 from wxrisk.store import connect
 from wxrisk.store.publish import current_board_path_or_none, open_board
 
@@ -307,8 +308,13 @@ def test_snapshot_run_and_stretches(board):
 
 
 def test_snapshot_busiest_hour_is_the_storm_peak(board):
-    # the fixture's G4 bump peaks at run hour 30
-    assert snapshot.busiest_hour_index(board, datetime(2026, 2, 10, 16)) == 30
+    """The hour with the most tiered segments, weighted by tier: the G4 storm (peak risk at run hour 30)
+    while the G56 one (hour 40) builds up."""
+    start = datetime(2026, 2, 10, 16)
+    busiest = snapshot.busiest_hour_index(board, start)
+    rows = board.execute("SELECT valid_time, tier FROM risk").df()
+    weight = rows["tier"].map(TIER_RANK).groupby(rows["valid_time"]).sum()
+    assert 28 <= busiest <= 34 and weight[pd.Timestamp(start) + pd.Timedelta(hours=busiest)] == weight.max()
 
 
 def test_snapshot_stretch_detail_queries(board):
@@ -350,3 +356,56 @@ def test_the_osm_attribution_goes_with_a_board_showing_the_demo_bridges(board):
     con.execute("UPDATE runs SET synthetic = FALSE")
     assert not snapshot.shows_osm_bridges(con)  # a real board's roads carry their own licence
     assert "OpenStreetMap" in status.osm_attribution()
+
+
+def _leeds_segments() -> pd.DataFrame:
+    """The real Leeds roads (OpenStreetMap, tests/data/real) as map rows, every one red."""
+    from pathlib import Path
+
+    roads = json.loads((Path(__file__).parents[1] / "data/real/leeds-roads.geojson").read_text())
+    paths = [f["geometry"]["coordinates"] for f in roads["features"] if f["geometry"]["type"] == "LineString"]
+    return pd.DataFrame({
+        "path": paths, "lon": [p[len(p) // 2][0] for p in paths], "lat": [p[len(p) // 2][1] for p in paths],
+        "chain": range(len(paths)), "road_ref": "A", "km_from": 0.0, "km_to": 1.0, "tier": "red",
+    })
+
+
+def test_a_small_real_region_outside_china_fills_the_map():
+    """Leeds (~10 km across): the map zooms to the network instead of one dot at regional scale."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from wxrisk.boardview.staticmap import render_png
+
+    segments = _leeds_segments()
+    view = view_for(segments["lon"], segments["lat"])
+    assert view.zoom >= 11 and -1.7 < view.longitude < -1.4 and 53.7 < view.latitude < 53.9
+    pixels = np.asarray(Image.open(BytesIO(render_png(segments, pd.DataFrame(), "en"))).convert("RGB")).astype(int)
+    red = (pixels[..., 0] > 180) & (pixels[..., 1] < 90) & (pixels[..., 2] < 90)
+    rows, cols = np.flatnonzero(red.any(axis=1)), np.flatnonzero(red.any(axis=0))
+    assert rows.size, "the network is drawn"
+    assert max((rows[-1] - rows[0]) / red.shape[0], (cols[-1] - cols[0]) / red.shape[1]) > 0.6, "it fills the map"
+    assert tuple(pixels[2, 2]) != (232, 238, 244), "no sea drawn where the province outlines do not reach"
+
+
+def test_rates_by_level_of_expected_incidents_weigh_each_hour():
+    """Against a world's known hazard: expected incidents (floats) summed per level."""
+    table = verify.rates_by_level(["none", "none", "red"], [0.001, 0.003, 0.02], ("none", "red")).set_index("level")
+    assert table.loc["red", "incident_hours"] == pytest.approx(0.02)
+    assert table.loc["red", "lift"] == pytest.approx(0.02 / (0.024 / 3))
+    assert "0.0" in verify.rates_text(table.reset_index(), "expected")
+
+
+def test_truth_report_ranks_the_tiers_by_the_known_hazard(board, tmp_path):
+    """A world's truth.parquet: the hazard put on the red segment-hours shows as their lift."""
+    risk, _ = verify.board_rows(board)
+    red = (risk["tier"] == "red").to_numpy()
+    truth = risk[["segment_id", "valid_time"]].assign(expected_incidents=np.where(red, 0.05, 0.001),
+                                                      expected_ice_incidents=np.where(red, 0.04, 0.0))
+    truth.to_parquet(tmp_path / "truth.parquet")
+    report = verify.truth_report(board, tmp_path / "truth.parquet")
+    ice = report[report.index("per risk tier, expected ice/snow incidents"):].splitlines()
+    red_line = next(line for line in ice if line.startswith("red ")).split()
+    assert float(red_line[-1]) == pytest.approx(len(risk) / red.sum(), rel=0.01)  # all of it on red
+    assert "per icing warning level" in report

@@ -143,7 +143,13 @@ def test_model_page_shows_the_champion_card_in_words(board_env):
     assert any("v20260209-1" in m.value for m in at.markdown)
     shown = at.dataframe[0].value.to_string()
     assert "PR-AUC" in shown and "Brier" in shown and "Recall@K（重点路段命中率） (k10)" in shown
-    assert "pr_auc" not in shown and "recall_at_k" not in shown
+    assert "朴素 LightGBM（基准）" in shown and "0.0031" in shown and "4,583" in shown
+    assert "pr_auc" not in shown and "recall_at_k" not in shown and "yardstick" not in shown
+    ice = at.dataframe[1].value  # the ice/snow scorers (`ice_model.*`) in a table of their own
+    assert list(ice.columns) == ["指标", "本模型", "朴素 LightGBM（基准）"] and "0.012" in ice.to_string()
+    assert any("冰雪事故" in m.value for m in at.markdown)
+    kinds = at.dataframe[2].value.iloc[:, 0].tolist()
+    assert "事故记录" in kinds and "incidents" not in kinds
 
 
 def test_verification_shows_that_the_tiers_rank(board_env):
@@ -156,4 +162,4 @@ def test_verification_shows_that_the_tiers_rank(board_env):
     assert lift["红色"] != "—" and float(lift["红色"].rstrip("×")) > 10 and lift["无"] == "0.0×"
     ice = dict(zip(tiers["等级"], tiers["冰雪事故提升倍数"], strict=True))  # I1, I2 on ice; I3, I4 wet
     assert float(ice["红色"].rstrip("×")) > 10
-    assert any(m.value == "**道路结冰**" for m in at.markdown)
+    assert any(m.value == "**道路结冰预警**" for m in at.markdown)  # the official name

@@ -87,6 +87,10 @@ def test_csv_and_excel_list_stretches_with_measures(snapshot, tmp_path):
     assert csv["措施"].str.contains("必要时封闭道路").all()
     assert (csv["数据性质"] == SYNTHETIC_MARK).all()
     assert csv["开始"].str.endswith("+08:00").all()
+    with open_board(snapshot) as board:  # hours are labelled by their end: the window starts an hour earlier
+        onsets = board.execute("SELECT onset FROM stretches ORDER BY priority").df()["onset"]
+    begins = pd.to_datetime(csv["开始"]).dt.tz_convert("UTC").dt.tz_localize(None)
+    assert (begins == onsets - pd.Timedelta(hours=1)).all()
     book = openpyxl.load_workbook(export_board(snapshot, "xlsx", tmp_path / "board.xlsx", tz=TZ))
     assert book.sheetnames == ["研判批次", "风险路段", "管控措施", "警力派勤", "警力驻点"]
     assert book["研判批次"]["A2"].value == SYNTHETIC_MARK

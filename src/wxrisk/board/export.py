@@ -23,7 +23,7 @@ from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, 
 
 from wxrisk.board.stretches import percent_text
 from wxrisk.config import WxriskError
-from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIER_RGBA, TIERS, hex_colour, tier_word
+from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIER_RGBA, TIERS, hex_colour, tier_word, window_start
 from wxrisk.store.publish import open_board
 from wxrisk.vocab import k_stake, local_stamp
 
@@ -147,7 +147,7 @@ def stretch_table(board: Board, lang: str, tz: str, iso: bool = True) -> pd.Data
             words["length_km"]: round(float(s.length_km), 1), words["tier"]: tier_word(s.tier, lang),
             words["icing_warning"]: warning_text(getattr(s, "icing_warning", None), lang),
             words["visibility_warning"]: warning_text(getattr(s, "visibility_warning", None), lang),
-            words["onset"]: local_text(s.onset, tz, iso), words["peak_time"]: local_text(s.peak_time, tz, iso),
+            words["onset"]: local_text(window_start(s.onset), tz, iso), words["peak_time"]: local_text(s.peak_time, tz, iso),
             words["end_time"]: local_text(s.end_time, tz, iso),
             words["peak_risk"]: round(float(s.peak_risk), 4) if iso else percent_text(s.peak_risk),
             words["expected_weather"]: round(float(getattr(s, "expected_weather_incidents", s.expected_incidents)), 3),
@@ -395,7 +395,7 @@ def priority_table(board: Board, lang: str, tz: str) -> pd.DataFrame:
             words["stretch"]: f"{s.road_ref} {k_stake(s.km_from)}–{k_stake(s.km_to)}",
             words["tier"]: tier_word(s.tier, lang),
             words["icing_warning"]: warned[0], words["visibility_warning"]: warned[1],
-            words["window"]: f"{local_text(s.onset, tz)} – {local_text(s.end_time, tz)}",
+            words["window"]: f"{local_text(window_start(s.onset), tz)} – {local_text(s.end_time, tz)}",
             words["expected_weather"]: f"{float(getattr(s, 'expected_weather_incidents', s.expected_incidents)):.2f}",
             words["first_measure"]: first[label].get(s.stretch_id, "") if s.stretch_id in first.index else "",
             words["due_at"]: local_text(first["start_at"].get(s.stretch_id), tz) if s.stretch_id in first.index else "",

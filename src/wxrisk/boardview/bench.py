@@ -170,4 +170,6 @@ def board_latency(settings: Settings, browser: bool = True, progress=print) -> d
 
 
 if __name__ == "__main__":
-    board_latency()
+    from wxrisk.config import load_settings
+
+    board_latency(load_settings())

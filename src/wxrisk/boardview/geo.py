@@ -28,6 +28,34 @@ def cities() -> tuple[dict, ...]:
     return tuple(_read_json("cities.json")["cities"])
 
 
+REGIONAL_CONTEXT_DEG = 4.0  # inside the background: show at least this much around a road (cities, provinces)
+NETWORK_MARGIN_DEG = 0.05   # elsewhere (no background there): fit the network itself, ~5 km at least
+
+
+@cache
+def background_bounds() -> tuple[float, float, float, float]:
+    """West, south, east, north [° WGS84] of the province outlines the maps draw."""
+    points = [point for feature in province_outlines()["features"] for polygon in _polygons(feature["geometry"])
+              for ring in polygon for point in ring]
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _polygons(geometry: dict) -> list:
+    return [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+
+
+def min_span_deg(lons, lats) -> float:
+    """The smallest extent [°] a map around these points should show: regional context where the
+    shipped background (provinces, cities) covers them, else just the network (e.g. Leeds, where
+    a 4° view would show a 10 km network as one dot on an empty map)."""
+    if len(lons) == 0:
+        return REGIONAL_CONTEXT_DEG
+    west, south, east, north = background_bounds()
+    inside = west <= min(lons) and max(lons) <= east and south <= min(lats) and max(lats) <= north
+    return REGIONAL_CONTEXT_DEG if inside else NETWORK_MARGIN_DEG
+
+
 def graticule(west: float, south: float, east: float, north: float, step_deg: float = 5.0) -> list[dict]:
     """Lines of constant longitude and latitude every `step_deg` [°] as `{"path": [[lon, lat], ...]}`."""
     lines = []

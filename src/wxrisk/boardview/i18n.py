@@ -94,6 +94,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "run_start": {"zh": "起报", "en": "run start"},
     "km": {"zh": "桩号", "en": "K-stake"},
     "risk": {"zh": "事故概率/小时", "en": "P(incident) per hour"},
+    "ice_risk": {"zh": "冰雪事故概率/小时", "en": "P(ice/snow incident) per hour"},
+    "heat_caption": {
+        "zh": "颜色为{what}（风险等级据此排序）；竖虚线为本条目的风险时段。",
+        "en": "Colour: {what} (what the tiers rank); dashed lines: this entry's window.",
+    },
+    "heat_caption_total": {
+        "zh": "颜色为{what}；风险等级按高于该路段常态的部分排序；竖虚线为本条目的风险时段。",
+        "en": "Colour: {what}; the tiers rank the part above the segment's normal risk; dashed lines: this entry's window.",
+    },
     "weather_title": {"zh": "气象时间线", "en": "Weather timeline"},
     "no_weather": {"zh": "该路段无气象数据", "en": "No weather for this stretch"},
     "t2m_c": {"zh": "气温 °C", "en": "Air temp °C"},
@@ -216,8 +225,22 @@ METRIC_WORDS: dict[str, tuple[str, str]] = {
 }
 SCORER_WORDS: dict[str, tuple[str, str]] = {
     "model": ("本模型", "this model"),
+    "yardstick": ("朴素 LightGBM（基准）", "plain LightGBM (yardstick)"),
     "historical_average": ("历史平均（基准）", "historical average (yardstick)"),
     "physical_rule": ("物理规则（基准）", "physical rule (yardstick)"),
+}
+ICE_SCORER_PREFIX = "ice_"  # `ice_model`, `ice_yardstick`...: the same scorers on ice/snow incidents
+# What the model page's metric tables are about: any incident, or ice/snow incidents (`ice_risk`).
+METRIC_VIEW_WORDS: dict[str, tuple[str, str]] = {
+    "any": ("任何事故（risk）", "Any incident (risk)"),
+    "ice": ("冰雪事故（ice_risk，排序所用）", "Ice/snow incidents (ice_risk, what the tiers rank)"),
+}
+# Kinds of imported data (`import_ledger.kind`).
+IMPORT_KIND_WORDS: dict[str, tuple[str, str]] = {
+    "incidents": ("事故记录", "incidents"),
+    "roads": ("路网", "roads"),
+    "teams": ("勤务力量", "teams"),
+    "weather": ("气象数据", "weather"),
 }
 
 PTYPE_WORDS: dict[int, tuple[str, str]] = {
@@ -251,8 +274,8 @@ def warning_label(kind: str, level: str | None, lang: str = "zh") -> str:
 
 
 def warning_level_label(level: str | None, lang: str = "zh") -> str:
-    """A warning level alone (`橙色` / `orange`); empty for none."""
-    return tier_word(level, lang) if isinstance(level, str) and level not in ("none", "") else ""
+    """A warning level alone, as a table shows it (`橙色` / `Orange`, like a tier); empty for none."""
+    return tier_label(level, lang) if isinstance(level, str) and level not in ("none", "") else ""
 
 
 def warning_kind_label(kind: str, lang: str = "zh") -> str:
@@ -277,6 +300,10 @@ def metric_label(key: str, lang: str = "zh") -> str:
 
 def scorer_label(key: str, lang: str = "zh") -> str:
     return words(SCORER_WORDS, key, lang) if key in SCORER_WORDS else key.replace("_", " ")
+
+
+def import_kind_label(kind: str, lang: str = "zh") -> str:
+    return words(IMPORT_KIND_WORDS, kind, lang) if kind in IMPORT_KIND_WORDS else kind
 
 
 def condition_label(condition: str, lang: str = "zh") -> str:

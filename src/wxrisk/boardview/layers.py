@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pydeck as pdk
 
-from wxrisk.boardview.geo import cities, graticule, province_outlines
+from wxrisk.boardview.geo import cities, graticule, min_span_deg, province_outlines
 from wxrisk.boardview.i18n import k_stake, tier_label, warning_label
 from wxrisk.levels import TIER_RGBA, WARNING_RANK, WARNING_RGBA
 
@@ -25,14 +25,15 @@ PIXELS = '"pixels"'
 CJK_FONT = '"Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, sans-serif"'
 
 
-def view_for(lons: pd.Series, lats: pd.Series, width_px: int = 900, min_span_deg: float = 4.0) -> pdk.ViewState:
-    """A view centred on the points that fits them (at least `min_span_deg` [°] across) in `width_px`."""
+def view_for(lons: pd.Series, lats: pd.Series, width_px: int = 900) -> pdk.ViewState:
+    """A view centred on the points that fits them in `width_px`, at least `geo.min_span_deg` [°]
+    across (regional context in China, the network itself elsewhere)."""
     if lons.empty:
         return pdk.ViewState(longitude=114.0, latitude=30.0, zoom=5)
-    span_deg = max(float(lons.max() - lons.min()), float(lats.max() - lats.min()) * 1.3, min_span_deg)
+    span_deg = max(float(lons.max() - lons.min()), float(lats.max() - lats.min()) * 1.3, min_span_deg(lons, lats))
     zoom = math.log2(width_px * 360 / (512 * span_deg * 1.2))  # deck.gl: 512 px per 360° at zoom 0
     return pdk.ViewState(longitude=float((lons.min() + lons.max()) / 2),
-                         latitude=float((lats.min() + lats.max()) / 2), zoom=min(max(zoom, 3.5), 11.0))
+                         latitude=float((lats.min() + lats.max()) / 2), zoom=min(max(zoom, 3.5), 14.0))
 
 
 def runs(segments: pd.DataFrame, level: pd.Series) -> pd.DataFrame:

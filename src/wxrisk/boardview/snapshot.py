@@ -86,9 +86,13 @@ def default_hour_index(start_utc: datetime, hours: int, now_utc: datetime, after
 
 
 def busiest_hour_index(con: duckdb.DuckDBPyConnection, start_utc: datetime) -> int:
-    """Hours from `start_utc` to the valid hour with the largest summed risk over all segments."""
+    """Hours from `start_utc` to the valid hour where the board is at its worst: the most tiered
+    segments, weighted by tier (red 4 ... blue 1), then the largest summed risk (a dry rush hour,
+    high in risk of any incident, is not the storm's peak)."""
+    ranks = " ".join(f"WHEN '{tier}' THEN {rank}" for tier, rank in TIER_RANK.items())
     row = con.execute(
-        "SELECT valid_time FROM risk GROUP BY valid_time ORDER BY sum(risk) DESC, valid_time LIMIT 1"
+        f"SELECT valid_time FROM risk GROUP BY valid_time "
+        f"ORDER BY sum(CASE tier {ranks} ELSE 0 END) DESC, sum(risk) DESC, valid_time LIMIT 1"
     ).fetchone()
     return 0 if row is None else int((row[0] - start_utc).total_seconds() // 3600)
 
@@ -212,9 +216,11 @@ def stretch_segments(con: duckdb.DuckDBPyConnection, stretch_id: str, margin_km:
 
 
 def risk_strip(con: duckdb.DuckDBPyConnection, segment_ids: list[str]) -> pd.DataFrame:
-    """`segment_id, km_from, valid_time, risk, tier` of the given segments over the whole run."""
+    """`segment_id, km_from, km_to, valid_time, risk, ice_risk, tier` of the given segments over
+    the whole run (`ice_risk` NULL where the model gives none, and on boards made before it existed)."""
+    ice = "r.ice_risk" if "ice_risk" in column_names(con, "risk") else "CAST(NULL AS DOUBLE) AS ice_risk"
     return con.execute(
-        "SELECT r.segment_id, s.km_from, s.km_to, r.valid_time, r.risk, r.tier FROM risk r "
+        f"SELECT r.segment_id, s.km_from, s.km_to, r.valid_time, r.risk, {ice}, r.tier FROM risk r "
         "JOIN segments s USING (segment_id) WHERE list_contains(?, r.segment_id) ORDER BY s.km_from, r.valid_time",
         [segment_ids],
     ).df()

@@ -19,7 +19,7 @@ from functools import cache
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
-from wxrisk.boardview.geo import cities, graticule, province_outlines
+from wxrisk.boardview.geo import background_bounds, cities, graticule, min_span_deg, province_outlines
 from wxrisk.boardview.layers import BORDER_RGBA, LAND_RGBA, runs, warning_levels_of
 from wxrisk.levels import TIER_RANK, TIER_RGBA, WARNING_RGBA
 
@@ -44,14 +44,15 @@ class Frame:
                 (self.north - lat) / (self.north - self.south) * self.height)
 
 
-def frame_for(lons: pd.Series, lats: pd.Series, width: int, height: int, min_span_deg: float = 4.0) -> Frame:
-    """An extent around the points (at least `min_span_deg` across) with the image's aspect, kept
-    true at the mid latitude."""
+def frame_for(lons: pd.Series, lats: pd.Series, width: int, height: int) -> Frame:
+    """An extent around the points with the image's aspect, kept true at the mid latitude, at least
+    `geo.min_span_deg` across (regional context in China, the network itself elsewhere)."""
     if lons.empty:
         lons, lats = pd.Series([110.0, 118.0]), pd.Series([26.0, 34.0])
     mid_lon, mid_lat = (lons.min() + lons.max()) / 2, (lats.min() + lats.max()) / 2
     k = math.cos(math.radians(mid_lat))
-    span_x = max((lons.max() - lons.min()) * k * 1.15, (lats.max() - lats.min()) * 1.15 * width / height, min_span_deg)
+    span_x = max((lons.max() - lons.min()) * k * 1.15, (lats.max() - lats.min()) * 1.15 * width / height,
+                 min_span_deg(lons, lats))
     half_x, half_y = span_x / k / 2, span_x * height / width / 2
     return Frame(mid_lon - half_x, mid_lat - half_y, mid_lon + half_x, mid_lat + half_y, width, height)
 
@@ -75,6 +76,12 @@ def _font(size: int, lang: str) -> tuple[ImageFont.ImageFont, str]:
     if path is not None:
         return ImageFont.truetype(path, size), "name_en" if lang == "en" else "name_zh"
     return ImageFont.load_default(size=size), "name_en"
+
+
+def _meets_background(frame: Frame) -> bool:
+    """Whether the province outlines reach into the frame (else there is no coast to draw: all land)."""
+    west, south, east, north = background_bounds()
+    return frame.west < east and west < frame.east and frame.south < north and south < frame.north
 
 
 def _rings(geometry: dict) -> list[list[list[float]]]:
@@ -125,7 +132,7 @@ def render_png(segments: pd.DataFrame, stretches: pd.DataFrame, lang: str = "zh"
     stretches : `lon, lat, tier` of the stretches active at that hour (markers)
     """
     frame = frame_for(segments["lon"], segments["lat"], width * SCALE, height * SCALE)
-    image = Image.new("RGB", (frame.width, frame.height), SEA_RGB)
+    image = Image.new("RGB", (frame.width, frame.height), SEA_RGB if _meets_background(frame) else tuple(LAND_RGBA[:3]))
     draw = ImageDraw.Draw(image, "RGBA")
     _background(draw, frame, lang)
     if warnings:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from wxrisk.boardview.i18n import SCORER_WORDS, metric_label, scorer_label, t
+from wxrisk.boardview.i18n import ICE_SCORER_PREFIX, SCORER_WORDS, metric_label, scorer_label, t
 from wxrisk.boardview.snapshot import RunInfo, to_local
 from wxrisk.config import STALE_FORECAST_HOURS
 
 POINTER_NAMES = ("CHAMPION", "champion")
+COUNT_METRICS = ("rows", "positives")
 MAX_WEATHER_AGE_H = STALE_FORECAST_HOURS  # one threshold: the pipeline flags the same age
 
 
@@ -105,20 +106,34 @@ def _numeric_metrics(meta: dict) -> dict[str, float]:
     return flat
 
 
-def metric_table(metrics: dict[str, float], lang: str = "zh") -> pd.DataFrame:
-    """The champion's metrics in words: one row per metric, one column per scorer (the model and
-    its yardsticks). Flattened keys `scorer.metric` split on the known scorers; others are the model's."""
-    cells: dict[tuple[str, str], float] = {}
+def metric_tables(metrics: dict[str, float], lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """The champion's metrics in words, per view (`any` incident; `ice`/snow incidents, scorers
+    named `ice_<scorer>`): one row per metric, one column per scorer (the model and its
+    yardsticks), values as text (counts whole, others to 4 significant digits). Flattened keys
+    `scorer.metric` split on the known scorers; others are the model's."""
+    cells: dict[str, dict[tuple[str, str], float]] = {}
     for key, value in metrics.items():
         scorer, _, metric = key.partition(".")
+        view = "ice" if scorer.startswith(ICE_SCORER_PREFIX) else "any"
+        scorer = scorer.removeprefix(ICE_SCORER_PREFIX)
         if scorer not in SCORER_WORDS or not metric:
-            scorer, metric = "model", key
-        cells[(metric, scorer)] = value
+            view, scorer, metric = "any", "model", key
+        cells.setdefault(view, {})[(metric, scorer)] = value
+    return {view: _metric_frame(cells[view], lang) for view in ("any", "ice") if view in cells}
+
+
+def _metric_frame(cells: dict[tuple[str, str], float], lang: str) -> pd.DataFrame:
     scorers = [s for s in SCORER_WORDS if any(c[1] == s for c in cells)]
     names = list(dict.fromkeys(metric for metric, _ in cells))
-    table = pd.DataFrame({scorer_label(s, lang): [cells.get((m, s)) for m in names] for s in scorers})
+    table = pd.DataFrame({scorer_label(s, lang): [_metric_text(m, cells.get((m, s))) for m in names] for s in scorers})
     table.insert(0, t("metric_name", lang), [metric_label(m, lang) for m in names])
     return table
+
+
+def _metric_text(metric: str, value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:,.0f}" if metric in COUNT_METRICS else f"{value:.4g}"
 
 
 def read_champion(models_dir: Path) -> ChampionCard | None:

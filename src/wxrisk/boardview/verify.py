@@ -8,9 +8,12 @@ hour ending at h, [h - 1 h, h) (as the model's label); an incident counts for th
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+from wxrisk.levels import rates_by_level as rates_by_level  # the pages call verify.rates_by_level
+from wxrisk.levels import rates_text as rates_text
 from wxrisk.vocab import ICE_SNOW_SURFACES, ICE_SNOW_WEATHER, to_local
 
 HOUR = pd.Timedelta(hours=1)
@@ -94,35 +97,6 @@ def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10) -
     return table.reset_index(drop=True)
 
 
-def rates_by_level(levels: pd.Series | np.ndarray, hit: np.ndarray, order: tuple[str, ...]) -> pd.DataFrame:
-    """Does a level rank? Per level (in `order`): `segment_hours`, `incident_hours` (with >= 1
-    incident), `share_of_incidents`, `rate` (incident hours / segment-hours) and `lift` (rate over
-    the rate of all segment-hours). Levels never seen keep a row of zeros (rate NaN).
-
-    levels : the level of each segment-hour (a tier or a warning level); hit : >= 1 incident (bool)
-    """
-    frame = pd.DataFrame({"level": np.asarray(levels, dtype=object), "hit": np.asarray(hit, dtype=bool)})
-    table = frame.groupby("level")["hit"].agg(segment_hours="size", incident_hours="sum").reindex(list(order))
-    table = table.fillna(0).astype(int)
-    average = frame["hit"].mean() if len(frame) else np.nan
-    total = max(int(frame["hit"].sum()), 1)
-    table["share_of_incidents"] = table["incident_hours"] / total
-    table["rate"] = table["incident_hours"] / table["segment_hours"].where(table["segment_hours"] > 0)
-    table["lift"] = table["rate"] / average if average and average > 0 else np.nan
-    return table.rename_axis("level").reset_index()
-
-
-def rates_text(table: pd.DataFrame, title: str) -> str:
-    """The table of `rates_by_level` as plain text for the command line."""
-    lines = [title, f"{'level':<8} {'seg-hours':>10} {'inc-hours':>9} {'share':>7} {'rate':>9} {'lift':>6}"]
-    for row in table.itertuples(index=False):
-        rate = "—" if pd.isna(row.rate) else f"{row.rate:.5f}"
-        lift = "—" if pd.isna(row.lift) else f"{row.lift:.2f}"
-        lines.append(f"{row.level:<8} {row.segment_hours:>10,} {row.incident_hours:>9,} {row.share_of_incidents:>7.1%} "
-                     f"{rate:>9} {lift:>6}")
-    return "\n".join(lines)
-
-
 def board_rows(con) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A published snapshot's risk rows (tier, warnings) and the matched incidents of its window."""
     from wxrisk.boardview import snapshot
@@ -157,13 +131,55 @@ def tier_report(con) -> str:
     return "\n\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m wxrisk.boardview.verify [SNAPSHOT.duckdb]
-    import sys
+def truth_report(con, truth_path) -> str:
+    """The same tables against a scenario world's known hazard (`truth.parquet`: expected incidents
+    and expected ice/snow incidents per segment-hour), free of the noise of drawn incidents: per
+    tier and per road-icing warning level, expected incidents per segment-hour and lift."""
+    from wxrisk.levels import TIERS, WARNING_LEVELS
+
+    risk, _ = board_rows(con)
+    hours = pd.to_datetime(risk["valid_time"])
+    truth = duckdb.execute(
+        "SELECT segment_id, valid_time, expected_incidents, expected_ice_incidents FROM read_parquet(?) "
+        "WHERE valid_time BETWEEN ? AND ?", [str(truth_path), hours.min().to_pydatetime(), hours.max().to_pydatetime()]
+    ).df()
+    keys = risk[["segment_id", "valid_time"]].astype({"segment_id": str}).assign(
+        valid_time=lambda f: pd.to_datetime(f["valid_time"]))
+    truth = truth.astype({"segment_id": str}).assign(valid_time=lambda f: pd.to_datetime(f["valid_time"]))
+    known = keys.merge(truth, on=["segment_id", "valid_time"], how="left")
+    if known["expected_ice_incidents"].isna().all():
+        return f"{truth_path}: no hour of the board's window in the world's known hazard"
+    known = known.fillna(0.0)
+    lines = [f"known hazard ({truth_path}) over {len(known):,} segment-hours: "
+             f"{known['expected_incidents'].sum():.1f} expected incidents, "
+             f"{known['expected_ice_incidents'].sum():.1f} of them ice/snow"]
+    for column, what in (("expected_ice_incidents", "expected ice/snow incidents"),
+                         ("expected_incidents", "expected incidents")):
+        lines.append(rates_text(rates_by_level(risk["tier"], known[column].to_numpy(), TIERS), f"per risk tier, {what}"))
+    levels = risk["icing_warning"].fillna("none")
+    lines.append(rates_text(rates_by_level(levels, known["expected_ice_incidents"].to_numpy(), WARNING_LEVELS),
+                            "per icing warning level, expected ice/snow incidents"))
+    return "\n\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m wxrisk.boardview.verify [SNAPSHOT.duckdb] [--truth truth.parquet]`"""
+    import argparse
 
     from wxrisk.config import load_settings
     from wxrisk.store.publish import current_board_path, open_board
 
-    path = sys.argv[1] if len(sys.argv) > 1 else current_board_path(load_settings())
+    parser = argparse.ArgumentParser(prog="python -m wxrisk.boardview.verify", description=tier_report.__doc__)
+    parser.add_argument("snapshot", nargs="?", help="a published board (default: the current one)")
+    parser.add_argument("--truth", help="a scenario world's truth.parquet (its known hazard)")
+    args = parser.parse_args(argv)
+    path = args.snapshot or current_board_path(load_settings())
     with open_board(path) as board:
         print(f"board {path}\n")
         print(tier_report(board))
+        if args.truth:
+            print("\n" + truth_report(board, args.truth))
+
+
+if __name__ == "__main__":
+    main()

@@ -80,7 +80,7 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
                                                                               model.feature_names)
         codes[needs_words], texts = drivers_in_words(model, chosen, n_drivers)
     return pd.DataFrame({
-        "segment_id": features_df["segment_id"].to_numpy(),
+        "segment_id": features_df["segment_id"].array,  # a categorical stays one: no string per row
         "valid_time": features_df["valid_time"].to_numpy(),
         "risk": risk,
         "top_drivers": categorical_by_row(codes, texts["zh"]),
