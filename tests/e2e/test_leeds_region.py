@@ -50,8 +50,10 @@ VERSION = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")  # a model version: its traini
 PROGRESS = re.compile(r"^\[\d\d:\d\d:\d\d\]|^  \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d: ")  # per-week/fortnight lines
 
 
-def _environment(root: Path) -> dict[str, str]:
-    """Every path in a scratch folder, never the repository's data/ or models/; Leeds local time."""
+def _environment(root: Path, options: str = "") -> dict[str, str]:
+    """Every path in a scratch folder, never the repository's data/ or models/; Leeds local time;
+    a settings file holding `options`."""
+    (root / "wxrisk.toml").write_text(options, encoding="utf-8")
     return {"WXRISK_TZ": "Europe/London", "WXRISK_DATA": str(root / "data"),
             "WXRISK_DB": str(root / "data" / "wxrisk.duckdb"), "WXRISK_MODELS": str(root / "models"),
             "WXRISK_BOARDS": str(root / "data" / "boards"), "WXRISK_CONFIG": str(root / "wxrisk.toml")}
@@ -75,8 +77,7 @@ def _imports(env: dict[str, str], roads: str, point: str) -> dict[str, str]:
 def leeds(tmp_path_factory):
     """The model chain once: imports, train, evaluate, the board of 05:00 UTC on 14 Dec 2022, exports."""
     root = tmp_path_factory.mktemp("leeds")
-    env = _environment(root)
-    (root / "wxrisk.toml").write_text("" if FULL else FAST_OPTIONS, encoding="utf-8")
+    env = _environment(root, "" if FULL else FAST_OPTIONS)
     out = _imports(env, CHAIN_ROADS, CHAIN_POINT)
     out["train"] = _cli(env, "train", "--until", "2022-07-01", "--promote")
     out["evaluate"] = _cli(env, "evaluate", "--start", "2022-07-01T00:00Z", "--end", "2023-07-01T00:00Z",
@@ -188,7 +189,7 @@ def test_the_board_of_14_december_covers_every_segment_for_72_hours(leeds):
     assert risk["valid_time"].min() == pd.Timestamp("2022-12-14 05:00")
     exported = pd.read_csv(leeds["root"] / "leeds-risk.csv")
     assert len(exported) == len(risk) and {"risk", "ice_risk"} <= set(exported.columns)
-    assert (leeds["root"] / "leeds-board.csv").read_text(encoding="utf-8-sig").startswith("优先序,路段编号")
+    assert (leeds["root"] / "leeds-board.csv").read_text(encoding="utf-8-sig").startswith("Priority,Stretch id,")
 
 
 def test_streamlit_board_renders_the_leeds_run_as_real_data(leeds, monkeypatch):
