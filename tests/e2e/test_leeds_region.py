@@ -44,6 +44,12 @@ FULL = os.environ.get("WXRISK_LEEDS_FULL") == "1"
 CHAIN_ROADS = ROADS if FULL else f"{R}/leeds-roads-city-centre.geojson"
 CHAIN_POINT = POINT if FULL else f"{R}/openmeteo_leeds_53.81N_1.56W_48m_2020-2023_hourly.csv.gz"
 FAST_OPTIONS = "[model]\ntarget_rows = 40000\nrounds_max = 100\nshare_rounds_max = 100\n"
+SHORT_SEGMENT_FLOORS = (  # section 6 of the page, as typed there
+    "sed -e 's/^    blue: 0.002$/    blue: 0.0002/' -e 's/^    yellow: 0.0025$/    yellow: 0.00025/' "
+    "-e 's/^    orange: 0.003$/    orange: 0.0003/' -e 's/^    red: 0.0035$/    red: 0.00035/' "
+    "src/wxrisk/board/tiers.yaml > $WXRISK_DATA/leeds-tiers.yaml",
+    "printf '[board]\\nrules = \"%s/leeds-tiers.yaml\"\\n' $WXRISK_DATA > $WXRISK_DATA/wxrisk.toml",
+)
 BOARD_START = "2022-12-14T05:00Z"
 BOARD_HOURS = 72
 VERSION = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")  # a model version: its training time differs each run
@@ -52,11 +58,25 @@ PROGRESS = re.compile(r"^\[\d\d:\d\d:\d\d\]|^  \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\
 
 def _environment(root: Path, options: str = "") -> dict[str, str]:
     """Every path in a scratch folder, never the repository's data/ or models/; Leeds local time;
-    a settings file holding `options`."""
-    (root / "wxrisk.toml").write_text(options, encoding="utf-8")
+    `options` in the settings file beside the database (read without naming it, as on the page)."""
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "wxrisk.toml").write_text(options, encoding="utf-8")
     return {"WXRISK_TZ": "Europe/London", "WXRISK_DATA": str(root / "data"),
             "WXRISK_DB": str(root / "data" / "wxrisk.duckdb"), "WXRISK_MODELS": str(root / "models"),
-            "WXRISK_BOARDS": str(root / "data" / "boards"), "WXRISK_CONFIG": str(root / "wxrisk.toml")}
+            "WXRISK_BOARDS": str(root / "data" / "boards")}
+
+
+def _shell(env: dict[str, str], command: str) -> None:
+    """A shell line of the page (sed, printf), run from the repository."""
+    subprocess.run(["bash", "-c", command], check=True, env={**os.environ, **env}, cwd=REPO, timeout=60)
+
+
+def _board(env: dict[str, str]) -> dict[str, int]:
+    """The published board's stretch count and tiered segment-hours."""
+    with open_board(current_board_path_or_none(Path(env["WXRISK_BOARDS"]))) as con:
+        stretches = con.execute("SELECT count(*) FROM stretches").fetchone()[0]
+        tiered = con.execute("SELECT count(*) FROM risk WHERE tier <> 'none'").fetchone()[0]
+    return {"stretches": stretches, "tiered": tiered}
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -75,19 +95,25 @@ def _imports(env: dict[str, str], roads: str, point: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def leeds(tmp_path_factory):
-    """The model chain once: imports, train, evaluate, the board of 05:00 UTC on 14 Dec 2022, exports."""
+    """The model chain once: imports, train, evaluate, the board of 05:00 UTC on 14 Dec 2022 with the
+    packaged tier floors and with the page's floors for short segments, exports."""
     root = tmp_path_factory.mktemp("leeds")
     env = _environment(root, "" if FULL else FAST_OPTIONS)
     out = _imports(env, CHAIN_ROADS, CHAIN_POINT)
     out["train"] = _cli(env, "train", "--until", "2022-07-01", "--promote")
     out["evaluate"] = _cli(env, "evaluate", "--start", "2022-07-01T00:00Z", "--end", "2023-07-01T00:00Z",
-                           "--out", str(root / "leeds-evaluation.json"))
+                           "--out", str(root / "data" / "leeds-evaluation.json"))
     out["score"] = _cli(env, "score", "--start", BOARD_START, "--hours", str(BOARD_HOURS))
-    out["export_risk"] = _cli(env, "export", "risk", "--out", str(root / "leeds-risk.csv"))
+    packaged_floors = _board(env)
+    for line in SHORT_SEGMENT_FLOORS:
+        _shell(env, line)
+    out["score_short_segments"] = _cli(env, "score", "--start", BOARD_START, "--hours", str(BOARD_HOURS))
     out["export_board"] = _cli(env, "export", "board", "--format", "csv", "--lang", "en",
-                               "--out", str(root / "leeds-board.csv"))
-    evaluation = json.loads((root / "leeds-evaluation.json").read_text(encoding="utf-8"))
-    return {"root": root, "env": env, "out": out, "evaluation": evaluation,
+                               "--out", str(root / "data" / "leeds-board.csv"))
+    out["export_risk"] = _cli(env, "export", "risk", "--out", str(root / "data" / "leeds-risk.csv"))
+    evaluation = json.loads((root / "data" / "leeds-evaluation.json").read_text(encoding="utf-8"))
+    return {"root": root / "data", "env": env, "out": out, "evaluation": evaluation,
+            "boards": {"packaged floors": packaged_floors, "short-segment floors": _board(env)},
             "run_id": out["score"].strip().splitlines()[-1]}
 
 
@@ -172,9 +198,23 @@ def test_ice_risk_not_risk_ranks_the_hours_of_the_29_ice_and_snow_collisions(lee
 @pytest.mark.skipif(not FULL, reason="the page's figures come from the full-size run: WXRISK_LEEDS_FULL=1")
 def test_the_page_shows_every_line_train_and_evaluate_print(leeds):
     page = page_text()
-    for step in ("train", "evaluate"):
+    for step in ("train", "evaluate", "score", "score_short_segments"):
         for line in printed_lines(leeds["out"][step]):
             assert line in page, f"docs/own-region.md does not show the {step} line {line!r}"
+
+
+def test_the_page_types_the_floor_commands_the_test_runs():
+    page = DOC.read_text(encoding="utf-8").replace("\\\n      ", "")
+    for line in SHORT_SEGMENT_FLOORS:
+        assert line in page, f"docs/own-region.md does not type {line!r}"
+
+
+def test_lower_floors_for_short_segments_tier_more_of_the_frost(leeds):
+    packaged, short = leeds["boards"]["packaged floors"], leeds["boards"]["short-segment floors"]
+    assert short["tiered"] >= packaged["tiered"] and short["tiered"] > 0
+    if FULL:
+        page = DOC.read_text(encoding="utf-8")
+        assert f"board: {packaged['stretches']} stretches" in page and f"board: {short['stretches']} stretches" in page
 
 
 def test_the_board_of_14_december_covers_every_segment_for_72_hours(leeds):
