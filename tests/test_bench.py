@@ -27,9 +27,10 @@ def test_the_bench_times_the_runs_own_steps_beside_the_plain_pipeline(tmp_path):
     assert timed == ["grid import + sampling", *(step.name for step in STEPS)]
     assert {"features", "prediction", "risk rows written"} <= set(report.score_parts)
     assert report.process_peak_mib >= 0.99 * report.peak_mib > 0  # kernel high-water mark vs sampled RSS
+    assert report.process_cpu_s >= report.cpu_s > 0 and report.plain["cpu_s"] > 0
     assert report.plain["rows"] == 1_200 * 24 and report.plain["seconds"] > 0, report.plain
     table = report.table()
-    assert "board end to end" in table and "plain xarray/pandas/LightGBM pipeline" in table
+    assert "board end to end" in table and "plain xarray/pandas/LightGBM pipeline" in table and "x our CPU time" in table
 
     written = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert written["segments"] == 1_200 and [s["name"] for s in written["stages"]] == [s["name"] for s in report.stages]

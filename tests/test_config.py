@@ -38,8 +38,8 @@ timezone = "Europe/London"
 rules = "../rules/strict.yaml"
 stale_forecast_hours = 8
 [model]
-weather_related_only = true
-num_leaves = 31
+target_rows = 50000
+min_data_in_leaf = 31
 [scoring]
 tile_segments = 500
 [http]
@@ -50,7 +50,7 @@ max_attempts = 2
     assert settings.board_rules == rules.resolve()
     assert settings.stale_forecast_hours == 8.0 and settings.tile_segments == 500
     config = TrainConfig.from_settings(settings)
-    assert config.weather_related_only is True and config.num_leaves == 31 and config.learning_rate == 0.03
+    assert config.target_rows == 50_000 and config.min_data_in_leaf == 31 and config.learning_rate == 0.05
     assert HttpPolicy.from_settings(settings).max_attempts == 2
     assert settings.config_path == tmp_path / "db" / "wxrisk.toml"
 
@@ -76,8 +76,8 @@ def test_a_named_file_is_read_instead_of_the_one_beside_the_database(tmp_path, m
 
 @pytest.mark.parametrize(("text", "message"), [
     ("[model]\nnum_round = 3\n", r"wxrisk.toml: unknown option model.num_round \(known: timezone, "),
-    ("[model]\nnum_leaves = \"many\"\n", "wxrisk.toml: model.num_leaves must be a whole number, not 'many'"),
-    ("[model]\nweather_related_only = 1\n", "wxrisk.toml: model.weather_related_only must be true or false, not 1"),
+    ("[model]\nrounds_max = \"many\"\n", "wxrisk.toml: model.rounds_max must be a whole number, not 'many'"),
+    ("[model]\nlearning_rate = true\n", "wxrisk.toml: model.learning_rate must be a number, not True"),
     ("[model]\ncalibration = \"beta\"\n", "wxrisk.toml: model.calibration must be platt or isotonic"),
     ('timezone = "Mars/Olympus"\n', "wxrisk.toml: timezone 'Mars/Olympus': unknown time zone"),
     ('[board]\nrules = "missing.yaml"\n', "wxrisk.toml: board.rules .*missing.yaml: no such file"),

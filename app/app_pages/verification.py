@@ -37,17 +37,31 @@ right.dataframe(pd.DataFrame({
     t("recall", language): recall["recall"].map(lambda r: "—" if pd.isna(r) else f"{r:.0%}"),  # no incident: no recall
 }), hide_index=True)
 
+
+
+def reliability_chart(table: pd.DataFrame) -> alt.Chart:
+    """Forecast probability against observed frequency, the diagonal dashed."""
+    top = float(max(table["forecast_p"].max(), table["observed_f"].max(), 0.01))
+    diagonal = alt.Chart(pd.DataFrame({"p": [0.0, top]})).mark_line(strokeDash=[5, 5], color="#94a3b8").encode(
+        x="p:Q", y="p:Q")
+    points = alt.Chart(table).mark_line(point=alt.OverlayMarkDef(size=80, color="#dc2626"), color="#dc2626").encode(
+        x=alt.X("forecast_p:Q", title=t("forecast_p", language), axis=alt.Axis(format="%")),
+        y=alt.Y("observed_f:Q", title=t("observed_f", language), axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("forecast_p:Q", format=".2%"), alt.Tooltip("observed_f:Q", format=".2%"),
+                 alt.Tooltip("n:Q", title=t("n_hours", language))])
+    return (diagonal + points).properties(height=320)
+
+
+ice_table = verify.reliability(risk, incidents, ice=True)
 st.subheader(t("reliability_title", language))
-table = verify.reliability(risk, incidents)
-top = float(max(table["forecast_p"].max(), table["observed_f"].max(), 0.01))
-diagonal = alt.Chart(pd.DataFrame({"p": [0.0, top]})).mark_line(strokeDash=[5, 5], color="#94a3b8").encode(
-    x="p:Q", y="p:Q")
-points = alt.Chart(table).mark_line(point=alt.OverlayMarkDef(size=80, color="#dc2626"), color="#dc2626").encode(
-    x=alt.X("forecast_p:Q", title=t("forecast_p", language), axis=alt.Axis(format="%")),
-    y=alt.Y("observed_f:Q", title=t("observed_f", language), axis=alt.Axis(format="%")),
-    tooltip=[alt.Tooltip("forecast_p:Q", format=".2%"), alt.Tooltip("observed_f:Q", format=".2%"),
-             alt.Tooltip("n:Q", title=t("n_hours", language))])
-st.altair_chart((diagonal + points).properties(height=320), width="stretch")
+if ice_table.empty:
+    st.altair_chart(reliability_chart(verify.reliability(risk, incidents)), width="stretch")
+else:  # the ice/snow probability the tiers rank, beside the risk of any incident
+    left, right = st.columns(2)
+    left.markdown(f"**{t('ice_risk', language)}**")
+    left.altair_chart(reliability_chart(ice_table), width="stretch")
+    right.markdown(f"**{t('risk', language)}**")
+    right.altair_chart(reliability_chart(verify.reliability(risk, incidents)), width="stretch")
 
 
 def times(value: float) -> str:

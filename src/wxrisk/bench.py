@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import threading
@@ -74,6 +75,12 @@ def high_water_mib() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def process_cpu_s() -> float:
+    """User + system CPU seconds of this process so far (its threads included, children not)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class BenchReport:
     segments: int
@@ -82,12 +89,17 @@ class BenchReport:
     machine: dict = field(default_factory=dict)
     score_parts: dict = field(default_factory=dict)
     process_peak_mib: float = 0.0
+    process_cpu_s: float = 0.0  # user + sys of the whole bench process, setup included, plain pipeline not
     plain: dict = field(default_factory=dict)
     board_latency: dict = field(default_factory=dict)
 
     @property
     def total_s(self) -> float:
         return sum(stage["seconds"] for stage in self.stages if stage["timed"])
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(stage["cpu_s"] for stage in self.stages if stage["timed"])
 
     @property
     def peak_mib(self) -> float:
@@ -102,12 +114,14 @@ class BenchReport:
                          f"{stage['peak_mib']:>10,.0f}{stage['rows']:>13,}{rate:>12}")
             if stage["name"] == "score":
                 lines += [f"  {part:<32}{seconds:>9.2f}" for part, seconds in self.score_parts.items()]
-        lines.append(f"{'board end to end':<34}{self.total_s:>9.2f}{'':>8}{self.peak_mib:>10,.0f}")
-        lines.append(f"whole process peak (VmHWM, as /usr/bin/time -v): {self.process_peak_mib:,.0f} MiB")
+        lines.append(f"{'board end to end':<34}{self.total_s:>9.2f}{self.cpu_s:>8.1f}{self.peak_mib:>10,.0f}")
+        lines.append(f"whole process, setup included (as /usr/bin/time -v): peak {self.process_peak_mib:,.0f} MiB "
+                     f"(VmHWM), {self.process_cpu_s:.1f} s CPU (user + sys)")
         if self.plain.get("seconds"):
-            ratio = self.plain["seconds"] / self.total_s
-            lines.append(f"plain xarray/pandas/LightGBM pipeline, same shape: {self.plain['seconds']:.2f} s, "
-                         f"peak {self.plain['peak_mib']:,.0f} MiB: {ratio:.1f}x our time")
+            lines.append(f"plain xarray/pandas/LightGBM pipeline, same shape: {self.plain['seconds']:.2f} s "
+                         f"({self.plain.get('cpu_s', float('nan')):.1f} s CPU), peak {self.plain['peak_mib']:,.0f} MiB: "
+                         f"{self.plain['seconds'] / self.total_s:.1f}x our time, "
+                         f"{self.plain.get('cpu_s', float('nan')) / self.cpu_s:.1f}x our CPU time")
         elif self.plain.get("skipped"):
             lines.append(f"plain pipeline: {self.plain['skipped']}")
         lines.append(f"{self.segments:,} segments x {self.hours} h on {self.machine.get('cpus')} cores, "
@@ -117,7 +131,8 @@ class BenchReport:
 
     def to_json(self) -> dict:
         return {"segments": self.segments, "hours": self.hours, "total_s": round(self.total_s, 2),
-                "peak_mib": round(self.peak_mib, 1), "process_peak_mib": round(self.process_peak_mib, 1),
+                "cpu_s": round(self.cpu_s, 2), "peak_mib": round(self.peak_mib, 1),
+                "process_peak_mib": round(self.process_peak_mib, 1), "process_cpu_s": round(self.process_cpu_s, 1),
                 "stages": self.stages, "score_parts": self.score_parts, "plain": self.plain,
                 "machine": self.machine, "board_latency_s": self.board_latency, "targets": TARGETS}
 
@@ -283,6 +298,7 @@ def run_bench(settings: Settings, segments: int = 184_000, hours: int = 72, out:
     finally:
         memory.close()
     report.process_peak_mib = high_water_mib()
+    report.process_cpu_s = process_cpu_s()
     report.plain = run_plain(settings.data_dir, grid, hours, seed, progress) if plain else {"skipped": "--no-plain"}
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

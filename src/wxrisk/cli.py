@@ -246,12 +246,15 @@ def fetch_weather(
 @app.command()
 def train(
     until: Annotated[str | None, typer.Option(help="use history before this time, ISO 8601")] = None,
-    promote: Annotated[bool, typer.Option(help="promote if it beats the champion on the same held-out period")] = False,
-    dask: Annotated[bool, typer.Option(help="train through lightgbm.dask on scoring.dask_address / "
-                                            "WXRISK_DASK_ADDRESS, else on a local cluster")] = False,
+    promote: Annotated[bool, typer.Option(
+        help="make the new version the champion when the registry has none, or when it beats the champion "
+             "(higher PR-AUC, Brier score no worse) on the last validated winter. Without --promote the "
+             "champion never changes, not even for a first version")] = False,
+    dask: Annotated[bool, typer.Option(help="refit the final risk trees through lightgbm.dask on "
+                                            "scoring.dask_address / WXRISK_DASK_ADDRESS, else on a local cluster")] = False,
     db: DbOption = None,
 ) -> None:
-    """Train, calibrate and evaluate a model version; optionally promote it."""
+    """Train and evaluate a model version (rolling origin by winter) and register it; see --promote."""
     from wxrisk.model.train import train_model
 
     settings = _settings(db)
@@ -266,6 +269,18 @@ def train(
         with dask_client(settings.dask_address) as client:
             train_model(con, settings, until=_time(until), promote=promote, progress=typer.echo,
                         fit=partial(fit_booster_on_dask, client))
+
+
+@app.command()
+def promote(
+    version: Annotated[str, typer.Argument(help="a registered version (its folder name under the models directory)")],
+    db: DbOption = None,
+) -> None:
+    """Make a registered model version the champion, the one `score` uses by default."""
+    from wxrisk.model.registry import set_champion
+
+    set_champion(_settings(db), version, "promoted by hand (wxrisk promote)")
+    typer.echo(f"{version}: champion")
 
 
 EXIT_INCOMPLETE = 3
@@ -307,15 +322,25 @@ def evaluate(
     start: Annotated[str, typer.Option(help="ISO 8601")],
     end: Annotated[str, typer.Option(help="ISO 8601")],
     model: str = "champion",
+    truth: Annotated[Path | None, typer.Option(
+        help="a scenario world's truth.parquet: also report skill against its known hazard")] = None,
+    published: Annotated[bool, typer.Option(
+        help="verify the published boards' risk instead of the model on analysis weather")] = False,
+    out: Annotated[Path | None, typer.Option(help="also write every figure to this JSON file")] = None,
     db: DbOption = None,
 ) -> None:
-    """Verification: forecasts of a past period against the incidents that then happened."""
+    """Verification of a past period: ours beside the plain yardstick, the historical average and the rule."""
+    import json
+
     from wxrisk.model.evaluate import evaluate_period
 
     settings = _settings(db)
     with _connect(settings) as con:
-        report = evaluate_period(con, settings, _time(start), _time(end), model=model)
+        report = evaluate_period(con, settings, _time(start), _time(end), model=model, truth=truth,
+                                 published=published, progress=_say)
     typer.echo(report.table)
+    if out is not None:
+        out.write_text(json.dumps(report.to_json(), indent=1, default=float), encoding="utf-8")
 
 
 @app.command()

@@ -30,16 +30,19 @@ def train_booster_on_dask(
     params: dict,
     num_boost_round: int = 200,
     weight: str | None = None,
+    init_score: str | None = None,
 ) -> lgb.Booster:
-    """Train a LightGBM binary model with data partitioned over the cluster's workers."""
+    """Train a LightGBM binary model with data partitioned over the cluster's workers
+    (`init_score`: a column of fixed log-odds the trees start from)."""
     import dask.dataframe as dd
     from lightgbm.dask import DaskLGBMClassifier
 
     n_parts = max(1, len(client.scheduler_info()["workers"]))
-    columns = [*feature_names, label] + ([weight] if weight else [])
+    columns = [*feature_names, label] + [c for c in (weight, init_score) if c]
     data = dd.from_pandas(frame[columns], npartitions=n_parts).persist()
     model = DaskLGBMClassifier(client=client, n_estimators=num_boost_round, **params)
-    model.fit(data[feature_names], data[label], sample_weight=data[weight] if weight else None)
+    model.fit(data[feature_names], data[label], sample_weight=data[weight] if weight else None,
+              init_score=data[init_score] if init_score else None)
     return model.to_local().booster_
 
 
@@ -47,33 +50,16 @@ def predict_local(booster: lgb.Booster, frame: pd.DataFrame, feature_names: list
     return booster.predict(frame[feature_names].to_numpy(dtype="float32"))
 
 
-EVALUATE_EVERY = 10  # boosting rounds between the validation checks that stand in for early stopping
-
-
-def fit_booster_on_dask(client, frames: dict[str, pd.DataFrame], specs, config, seed: int, progress) -> lgb.Booster:
-    """`wxrisk.model.train.fit_booster` on a Dask cluster: the training rows are partitioned over the
-    workers and trained with `lightgbm.dask`.
-
-    lightgbm.dask has no early stopping, so all `config.num_boost_round` rounds are grown and the
-    model is then cut at the round (a multiple of EVALUATE_EVERY) with the best validation average
-    precision, the metric `fit_booster` stops on.
-    """
-    from sklearn.metrics import average_precision_score
-
-    from wxrisk.model.dataset import downsample_negatives
-    from wxrisk.model.train import lightgbm_params
-
-    names = [s.name for s in specs]
-    params = lightgbm_params(specs, config, seed, len(frames["train"]))
-    params = {k: v for k, v in params.items() if k not in ("metric", "first_metric_only", "num_threads", "verbose")}
+def fit_booster_on_dask(client, learner, rows: pd.DataFrame, progress) -> lgb.Booster:
+    """The final risk trees of `wxrisk.model.train` grown on a Dask cluster: the training rows are
+    partitioned over the workers and trained with `lightgbm.dask`, with the learner's parameters,
+    weights, offset and the number of rounds rolling-origin validation chose."""
+    params = {k: v for k, v in learner.lightgbm_params().items() if k not in ("metric", "num_threads", "verbose")}
     progress(f"training on the Dask cluster {client.scheduler.address} ({len(client.scheduler_info()['workers'])} "
-             f"workers), {config.num_boost_round} rounds")
-    booster = train_booster_on_dask(client, frames["train"].assign(label=frames["train"]["label"].astype(int)),
-                                    names, "label", params, config.num_boost_round, weight="weight")
-    valid = downsample_negatives(frames["valid"], config.negative_rate, seed)
-    x, y, w = valid[names].to_numpy(dtype="float32"), valid["label"].to_numpy(), valid["weight"].to_numpy()
-    rounds = list(range(EVALUATE_EVERY, booster.current_iteration() + 1, EVALUATE_EVERY)) or [booster.current_iteration()]
-    scores = [average_precision_score(y, booster.predict(x, num_iteration=r), sample_weight=w) for r in rounds]
-    best = rounds[int(np.argmax(scores))]
-    progress(f"best round {best} of {booster.current_iteration()} (validation average precision {max(scores):.4f})")
-    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+             f"workers), {learner.rounds} rounds chosen by rolling origin")
+    frame = rows[list(learner.features)].assign(label=rows[learner.label].astype(int), weight=rows["weight"])
+    offset = learner.base_margin(rows)
+    if offset is not None:
+        frame = frame.assign(offset=offset)
+    return train_booster_on_dask(client, frame, list(learner.features), "label", params, learner.rounds,
+                                 weight="weight", init_score="offset" if offset is not None else None)

@@ -161,6 +161,16 @@ def test_reliability_bins_compare_forecast_and_observed():
     assert table["forecast_p"].iloc[1] == pytest.approx(0.7)
 
 
+def test_reliability_of_ice_risk_counts_ice_snow_incidents_only():
+    risk = pd.DataFrame({"segment_id": list("abcd"), "valid_time": pd.to_datetime(["2026-02-11 00:00"] * 4),
+                         "risk": [0.9, 0.9, 0.9, 0.9], "ice_risk": [0.01, 0.02, 0.6, None]})
+    incidents = pd.DataFrame({"segment_id": ["c", "a"], "occurred_at": pd.to_datetime(["2026-02-10 23:30"] * 2),
+                              "surface": ["ice", "dry"], "weather": [None, "clear"]})
+    table = verify.reliability(risk, incidents, n_bins=3, ice=True)
+    assert list(table["n"]) == [1, 1, 1] and list(table["observed_f"]) == [0.0, 0.0, 1.0]  # d has no ice_risk
+    assert verify.reliability(risk.assign(ice_risk=None), incidents, ice=True).empty
+
+
 def test_ice_snow_incidents_by_surface_or_weather():
     incidents = pd.DataFrame({"surface": ["ice", "wet", None, "slush", "dry"],
                               "weather": ["clear", "freezing_rain", "snow", None, "rain"]})

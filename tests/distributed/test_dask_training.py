@@ -45,7 +45,7 @@ def test_wxrisk_train_dask_trains_and_registers_a_model_through_lightgbm_dask(wo
     result = subprocess.run([sys.executable, "-m", "wxrisk.cli", "train", "--dask"], capture_output=True, text=True,
                             env={**os.environ, **env, "WXRISK_DASK_ADDRESS": ""}, timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "training on the Dask cluster" in result.stdout and "best round" in result.stdout
+    assert "training on the Dask cluster" in result.stdout and "chosen by rolling origin" in result.stdout
     [trained] = [p for p in Path(env["WXRISK_MODELS"]).iterdir() if p.is_dir() and p.name not in before]
     meta = json.loads((trained / "meta.json").read_text(encoding="utf-8"))
     assert meta["metrics"]["model"]["pr_auc"] > meta["metrics"]["historical_average"]["pr_auc"] * 0.5

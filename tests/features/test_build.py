@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from wxrisk.config import Settings, WxriskError
-from wxrisk.features import FEATURE_NAMES, FEATURE_SPECS, SPECS_BY_NAME, build_features, iter_features
+from wxrisk.features import (
+    FEATURE_NAMES,
+    FEATURE_SPECS,
+    SPECS_BY_NAME,
+    build_features,
+    exposure,
+    iter_features,
+)
 from wxrisk.features.bench import feature_throughput
 from wxrisk.features.build import LOOKBACK_HOURS
 from wxrisk.store import connect
@@ -85,7 +92,8 @@ def test_rows_columns_and_accumulations(con):
     assert (a["bridge_wind_ms"] == 4.0).all() and (b["bridge_wind_ms"] == 0.0).all()
     assert (a["hours_below_zero_h"] == LOOKBACK_HOURS).all() and (a["hours_since_precip_h"] == 0).all()
     assert (a["black_ice"] == 1.0).all()
-    assert (a["travel_rush_day"] == -5.0).iloc[:16].all()  # 2024-02-05 Beijing time, 5 days before 春节
+    rush_5_days_before = exposure.travel_rush_factor(np.array([-5.0], dtype=np.float32), np.array([0.0]))[0]
+    assert rush_5_days_before > 1 and (a["travel_rush_factor"] == rush_5_days_before).iloc[:16].all()  # 2024-02-05 Beijing
     assert a["hour_local"].iloc[0] == 7.0  # the row ending 08:00 Beijing time describes 07:00-08:00
     assert table.missing_inputs == ("skt_c", "snowfall_mm")
 

@@ -59,3 +59,18 @@ def test_local_hour_and_weekday_in_beijing_time():
     np.testing.assert_array_equal(cols["hour_local"], [0, 11])
     np.testing.assert_array_equal(cols["dow_local"], [5, 5])  # 2024-02-10 was a Saturday
     np.testing.assert_array_equal(cols["days_to_spring_festival"], [0, 0])
+
+
+def test_holidays_are_those_of_the_time_zones_country():
+    # tz database zone.tab: Europe/London is GB; Christmas Day and Boxing Day 2022 are UK bank holidays
+    # (gov.uk/bank-holidays); the Spring Festival and travel-rush features apply in China only.
+    assert (calendar.country_of_timezone("Europe/London"), calendar.country_of_timezone("Asia/Shanghai"),
+            calendar.country_of_timezone("UTC")) == ("GB", "CN", None)
+    times = np.array(["2022-12-25T12:00", "2022-12-28T12:00", "2023-01-22T03:00"], dtype="datetime64[us]")
+    leeds = calendar.calendar_columns(times, "Europe/London")
+    assert list(leeds["is_holiday"]) == [1.0, 0.0, 0.0] and leeds["days_from_holiday"][1] == 1.0
+    assert np.isnan(leeds["days_to_spring_festival"]).all() and np.isnan(leeds["travel_rush_day"]).all()
+    beijing = calendar.calendar_columns(times, "Asia/Shanghai")
+    assert beijing["is_holiday"][2] == 1.0 and beijing["days_to_spring_festival"][2] == 0.0   # 22 Jan 2023
+    nowhere = calendar.calendar_columns(times, "UTC")
+    assert (nowhere["is_holiday"] == 0).all() and np.isnan(nowhere["days_to_holiday"]).all()

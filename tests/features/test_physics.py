@@ -180,3 +180,84 @@ def test_black_ice_three_valued_logic():
     d2m = np.array([-9.0, -9.0, -9.0, 1.0, np.nan, 0.0])
     flag = physics.black_ice_flag(road, precip_6h, rh, d2m)
     np.testing.assert_array_equal(flag, [1.0, 1.0, 0.0, 0.0, np.nan, np.nan])
+
+
+# --- road-surface budget -------------------------------------------------------------------------
+
+def _surface(liquid, snow, road, dew=None, wind=3.0, traffic=0.0, hours_before=60):
+    """The budget for one segment whose hours are given in order, with `hours_before` dry warm hours first."""
+    pad = np.zeros(hours_before)
+    liquid = np.concatenate([pad, liquid])[None, :].astype(np.float32)
+    snow = np.concatenate([pad, snow])[None, :].astype(np.float32)
+    road = np.concatenate([pad + 5.0, road])[None, :].astype(np.float32)
+    dew = (road - 3.0) if dew is None else np.concatenate([pad, dew])[None, :].astype(np.float32)
+    shape = road.shape
+    return physics.surface_state_mm(liquid, snow, road, dew, np.full(shape, wind, np.float32),
+                                    np.full(shape, traffic, np.float32), 1013.25, np.datetime64("2024-01-01T00"),
+                                    hours_before)
+
+
+def test_rain_on_a_road_that_then_freezes_is_ice_until_the_road_thaws():
+    n = 30
+    rain = np.zeros(n)
+    rain[2:4] = 1.0                                         # 2 mm of rain on a +2 °C road
+    road = np.r_[np.full(8, 2.0), np.full(12, -2.0), np.full(10, 3.0)]
+    water, ice, snow = _surface(rain, np.zeros(n), road, dew=road - 0.5)
+    assert water[0, 3] == pytest.approx(physics.WATER_HOLD_MM)  # the rest ran off (METRo MEA)
+    assert ice[0, 8] > 0.05 and water[0, 8] == 0                # it froze when the road went below 0 °C
+    assert ice[0, 19] > 0.05                                    # still there 12 h later: memory, no rain since
+    assert ice[0, 25] == 0 and snow.max() == 0                  # melted at +3 °C
+
+
+def test_snow_lies_on_a_frozen_road_melts_on_a_warm_one_and_traffic_packs_it_into_ice():
+    n = 20
+    fall = np.r_[np.zeros(2), np.full(4, 1.0), np.zeros(14)]
+    frozen = np.full(n, -3.0)
+    _, ice, snow = _surface(np.zeros(n), fall, frozen)
+    assert snow[0, 10] == pytest.approx(4.0, rel=0.05) and ice[0, 10] == pytest.approx(0.0, abs=0.05)
+    _, ice_busy, snow_busy = _surface(np.zeros(n), fall, frozen, traffic=2000.0)
+    assert snow_busy[0, 10] < 0.1 and ice_busy[0, 10] > 1.5     # packed into ice by 2,000 vehicles an hour (and worn)
+    _, _, snow_warm = _surface(np.zeros(n), fall, np.full(n, 2.0))
+    assert snow_warm.max() == 0                                 # melts on contact above CONTACT_BAND_K
+
+
+def test_hoar_frost_forms_on_a_road_below_the_dew_point_and_dries_off_above_it():
+    n = 24
+    road = np.r_[np.full(12, -4.0), np.full(12, 6.0)]
+    dew = np.r_[np.full(12, -2.0), np.full(12, -2.0)]
+    water, ice, _ = _surface(np.zeros(n), np.zeros(n), road, dew=dew, wind=2.0)
+    assert 0.01 < ice[0, 11] < 0.5                              # a thin deposit over a night
+    assert ice[0, 23] == 0 and water[0, 23] < water[0, 13]      # melted, then drying
+
+
+def test_contact_melt_follows_metro():
+    # Crevier & Delage (2001), VERGLAS: none on a frozen road, 0.25 sin(pi T/FZ) + 0.75 below FZ, all above
+    np.testing.assert_allclose(physics.contact_melt_fraction(np.array([-1.0, 0.0, 0.25, 0.5, 1.0, 3.0])),
+                               [0.0, 0.0, 0.25 * np.sin(np.pi / 4) + 0.75, 1.0, 1.0, 1.0])
+
+
+def test_surface_state_of_an_hour_depends_on_its_own_past_only():
+    rng = np.random.default_rng(3)
+    shape = (4, 300)
+    liquid = np.where(rng.random(shape) < 0.2, rng.gamma(1.0, 1.0, shape), 0.0).astype(np.float32)
+    snow = np.where(rng.random(shape) < 0.1, rng.gamma(1.0, 1.0, shape), 0.0).astype(np.float32)
+    road = rng.normal(0.0, 3.0, shape).astype(np.float32)
+    args = (road - 1.0, np.full(shape, 2.0, np.float32), np.full(shape, 800.0, np.float32), 1000.0)
+    first = np.datetime64("2024-01-01T05")
+    whole = physics.surface_state_mm(liquid, snow, road, *args, first, 48)
+    for later in (1, 7, 100):
+        part = physics.surface_state_mm(liquid[:, later:], snow[:, later:], road[:, later:],
+                                        *(a[:, later:] if np.ndim(a) else a for a in args),
+                                        first + np.timedelta64(later, "h"), 48)
+        for a, b in zip(whole, part, strict=True):
+            np.testing.assert_array_equal(a[:, later:], b)
+
+
+def test_surface_state_is_unknown_where_precipitation_is():
+    n = 20
+    rain = np.zeros(n)
+    rain[3] = np.nan
+    water, ice, snow = _surface(rain, np.zeros(n), np.full(n, 1.0))
+    assert np.isnan(water[0, 3]) and np.isnan(ice[0, 10]) and np.isnan(snow[0, 19])
+    with pytest.raises(ValueError, match="needs 47 hours"):
+        physics.surface_state_mm(*(np.zeros((1, 60), np.float32),) * 6, 1013.0, np.datetime64("2024-01-01T00"), 10)

@@ -30,8 +30,8 @@ SPECS = [
     FeatureSpec("hour_of_day", "h", 0, "时段", "hour of day", decimals=0),
 ]
 
-FAST = TrainConfig(num_boost_round=150, early_stopping_rounds=20, learning_rate=0.1, num_leaves=15,
-                   min_data_in_leaf=40, negative_rate=0.3, num_threads=1, log_every=50)
+FAST = TrainConfig(target_rows=40_000, rounds_max=150, learning_rate=0.1, min_data_in_leaf=40, share_rounds_max=100,
+                   num_threads=1)
 
 WINTER_STARTS = [datetime(2023, 1, 5), datetime(2024, 1, 5), datetime(2025, 1, 5)]
 
@@ -78,12 +78,14 @@ def write_incidents(con, frame: pd.DataFrame, seed: int = 5) -> int:
     """Draw incidents from the true hazard and insert them, 30 min into their hour; returns the count."""
     rng = np.random.default_rng(seed)
     p = 1.0 / (1.0 + np.exp(-true_logit(frame)))
-    hit = frame.loc[rng.random(len(frame)) < p, ["segment_id", "valid_time"]].reset_index(drop=True)
+    hit = frame.loc[rng.random(len(frame)) < p, ["segment_id", "valid_time", "road_temp_c"]].reset_index(drop=True)
+    road_c = hit["road_temp_c"].to_numpy()
     incidents = pd.DataFrame({
         "incident_id": [f"I{i}" for i in range(len(hit))],
         "occurred_at": hit["valid_time"] - pd.Timedelta(minutes=30),
         "segment_id": hit["segment_id"],
-        "surface": np.where(rng.random(len(hit)) < 0.8, "ice", "dry"),
+        # ice/snow incidents mostly on a frozen road: the share model has something to learn
+        "surface": np.where(rng.random(len(hit)) < np.where(road_c < 0, 0.85, 0.1), "ice", "dry"),
     })
     con.register("new_incidents", incidents)
     con.execute("INSERT INTO incidents (incident_id, occurred_at, segment_id, surface, source) "
@@ -118,12 +120,13 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(world):
-    """The first model of the world's registry (it becomes champion) and its report."""
+    """The first model of the world's registry (promoted: it becomes champion) and its report."""
     from wxrisk.model.train import train_model
 
     con, settings, features = world
     lines: list[str] = []
-    report = train_model(con, settings, features_frame=features, specs=SPECS, config=FAST, progress=lines.append)
+    report = train_model(con, settings, features_frame=features, specs=SPECS, config=FAST, progress=lines.append,
+                         promote=True)
     return report, lines
 
 
@@ -135,3 +138,15 @@ def specs() -> list[FeatureSpec]:
 @pytest.fixture
 def fast() -> TrainConfig:
     return FAST
+
+
+@pytest.fixture(scope="module")
+def truth_file(world, tmp_path_factory):
+    """The world's known hazard as a scenario truth.parquet (expected incidents = -ln(1 - p); half of it ice)."""
+    _, _, features = world
+    p = 1.0 / (1.0 + np.exp(-true_logit(features)))
+    truth = pd.DataFrame({"segment_id": features["segment_id"], "valid_time": features["valid_time"],
+                          "expected_incidents": -np.log1p(-p), "expected_ice_incidents": -np.log1p(-p * 0.5)})
+    path = tmp_path_factory.mktemp("truth") / "truth.parquet"
+    truth.to_parquet(path)
+    return path

@@ -4,13 +4,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wxrisk.config import Settings, WxriskError
+from wxrisk.config import WxriskError
 from wxrisk.model.dataset import (
-    downsample_negatives,
+    FrameFeatures,
+    chunks,
+    draw_sample,
+    incident_table,
     label_frame,
-    split_by_winter,
-    training_frame,
-    winter_chunks,
+    nearest_segments,
+    winter_name,
+    winter_of,
 )
 from wxrisk.store import connect
 
@@ -24,100 +27,68 @@ def _features(hours, segments=("A", "B")):
     })
 
 
-def _incident(con, incident_id, occurred_at, segment_id, surface=None, weather=None):
-    con.execute("INSERT INTO incidents (incident_id, occurred_at, segment_id, surface, weather, source) "
-                "VALUES (?, ?, ?, ?, ?, 'test')", [incident_id, occurred_at, segment_id, surface, weather])
+def _incident(con, incident_id, occurred_at, segment_id, surface=None, weather=None, lon=None, lat=None):
+    con.execute("INSERT INTO incidents (incident_id, occurred_at, segment_id, surface, weather, lon, lat, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'test')", [incident_id, occurred_at, segment_id, surface, weather, lon, lat])
 
 
-def test_label_is_the_hour_ending_at_valid_time(tmp_path):
+def test_label_is_the_hour_ending_at_valid_time_and_ice_is_its_own_label(tmp_path):
     con = connect(tmp_path / "x.duckdb")
-    _incident(con, "i1", datetime(2024, 1, 10, 7, 30), "A")          # hour ending 08:00
-    _incident(con, "i2", datetime(2024, 1, 10, 7, 45), "A")          # same segment-hour: still one label
-    _incident(con, "i3", datetime(2024, 1, 10, 8, 0), "B")           # exactly on the hour: hour ending 09:00
-    _incident(con, "i4", datetime(2024, 1, 10, 7, 10), None)         # unmatched: no segment, no label
-    labelled = label_frame(con, _features(4))
-    positives = labelled.loc[labelled["label"] == 1, ["segment_id", "valid_time"]]
-    assert sorted(map(tuple, positives.astype(str).to_numpy())) == [
-        ("A", "2024-01-10 08:00:00"), ("B", "2024-01-10 09:00:00")]
+    _incident(con, "i1", datetime(2024, 1, 10, 7, 30), "A", surface="ice")   # hour ending 08:00
+    _incident(con, "i2", datetime(2024, 1, 10, 7, 45), "A", surface="dry")   # same segment-hour: one label
+    _incident(con, "i3", datetime(2024, 1, 10, 8, 0), "B", weather="freezing_rain")  # on the hour: ending 09:00
+    _incident(con, "i4", datetime(2024, 1, 10, 7, 10), None, surface="snow")  # unmatched: no segment label
+    _incident(con, "i5", datetime(2024, 1, 10, 6, 20), "B", surface="wet", weather="rain")
+    incidents = incident_table(con, datetime(2024, 1, 10, 6), datetime(2024, 1, 10, 10))
+    assert list(incidents["ice"]) == [False, True, False, True, True]      # by valid_time, then id
+    labelled = label_frame(_features(4), incidents)
+    positives = labelled.loc[labelled["label"] == 1, ["segment_id", "valid_time", "ice_label"]]
+    assert [tuple(map(str, r)) for r in positives.to_numpy()] == [
+        ("B", "2024-01-10 07:00:00", "0"), ("A", "2024-01-10 08:00:00", "1"), ("B", "2024-01-10 09:00:00", "1")]
     assert len(labelled) == 8
 
 
-def test_weather_related_only_keeps_icy_surface_or_snowy_weather(tmp_path):
+def test_an_unmatched_incident_takes_the_nearest_segment_within_reach(tmp_path):
     con = connect(tmp_path / "x.duckdb")
-    _incident(con, "ice", datetime(2024, 1, 10, 6, 30), "A", surface="ice")
-    _incident(con, "fzra", datetime(2024, 1, 10, 6, 30), "B", surface="wet", weather="freezing_rain")
-    _incident(con, "dry", datetime(2024, 1, 10, 7, 30), "A", surface="dry", weather="clear")
-    labelled = label_frame(con, _features(4), weather_related_only=True)
-    assert labelled["label"].sum() == 2
-    assert label_frame(con, _features(4))["label"].sum() == 3
+    con.execute("INSERT INTO segments (segment_id, source, km_from, km_to, length_km, lon, lat, path_json) VALUES "
+                "('near', 't', 0, 1, 1, 116.00, 40.00, '[]'), ('far', 't', 0, 1, 1, 117.00, 40.00, '[]')")
+    _incident(con, "mine", datetime(2024, 1, 10, 7), "far", lon=116.0, lat=40.0)
+    _incident(con, "close", datetime(2024, 1, 10, 7), None, lon=116.05, lat=40.02)
+    _incident(con, "away", datetime(2024, 1, 10, 7), None, lon=110.0, lat=40.0)   # 500 km from any segment
+    incidents = incident_table(con, datetime(2024, 1, 10), datetime(2024, 1, 11))
+    assert list(nearest_segments(con, incidents).fillna("-")) == ["-", "near", "far"]
 
 
-def test_downsampling_keeps_every_positive_and_restores_the_rate_by_weight():
-    rng = np.random.default_rng(1)
-    n = 200_000
-    frame = pd.DataFrame({"segment_id": [f"s{i % 500}" for i in range(n)],
-                          "valid_time": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) // 500, "h"),
-                          "label": (rng.random(n) < 0.01).astype("int8")})
-    thinned = downsample_negatives(frame, 0.05, seed=3)
-    assert thinned["label"].sum() == frame["label"].sum()
-    assert thinned.attrs["negative_rate"] == 0.05
-    weighted_rate = thinned["label"].sum() / thinned["weight"].sum()
-    assert weighted_rate == pytest.approx(frame["label"].mean(), rel=0.05)
-    shuffled = downsample_negatives(frame.sample(frac=1.0, random_state=4), 0.05, seed=3)
-    key = ["segment_id", "valid_time"]
-    assert thinned.sort_values(key)[key].reset_index(drop=True).equals(
-        shuffled.sort_values(key)[key].reset_index(drop=True))
-    with pytest.raises(WxriskError, match="negative_rate"):
-        downsample_negatives(frame, 0.0, seed=3)
+def test_chunks_stay_within_a_winter_and_skip_gaps():
+    hours = pd.DatetimeIndex(np.concatenate([pd.date_range("2023-06-30 20:00", periods=10, freq="h"),
+                                             pd.date_range("2023-12-01", periods=800, freq="h")]))
+    spans = list(chunks(hours, chunk_hours=336))
+    assert spans[0] == (datetime(2023, 6, 30, 20), datetime(2023, 7, 1))          # 1 July starts a winter
+    assert spans[1] == (datetime(2023, 7, 1), datetime(2023, 7, 1, 6))
+    assert [end - start for start, end in spans[2:]] == [pd.Timedelta(hours=h) for h in (336, 336, 128)]
+    assert winter_of(pd.Series([pd.Timestamp("2023-06-30"), pd.Timestamp("2023-07-01")])).tolist() == [2023, 2024]
+    assert winter_name(2024) == "2023/24"
 
 
-def test_training_frame_from_a_prebuilt_feature_frame(tmp_path):
+def test_thinned_sample_keeps_every_incident_and_weighs_back_to_every_hour(tmp_path):
     con = connect(tmp_path / "x.duckdb")
-    _incident(con, "i1", datetime(2024, 1, 10, 7, 30), "A")
-    frame = training_frame(con, Settings(), datetime(2024, 1, 10, 7), datetime(2024, 1, 10, 9), _features(4), negative_rate=1.0)
-    assert frame["valid_time"].min() == pd.Timestamp("2024-01-10 07:00")
-    assert frame["valid_time"].max() == pd.Timestamp("2024-01-10 08:00")
-    assert list(frame.columns) == ["segment_id", "valid_time", "x", "label", "weight"]
-    assert frame["label"].sum() == 1
-
-
-def _hours(*ranges):
-    return pd.Series(np.concatenate([pd.date_range(a, b, freq="h").to_numpy() for a, b in ranges]))
-
-
-def test_split_by_winter_trains_on_earlier_winters_and_tests_on_the_last():
-    hours = _hours(("2022-12-01", "2023-02-28"), ("2023-12-01", "2024-02-28"), ("2024-12-01", "2025-02-28"))
-    split = split_by_winter(hours, hours.iloc[::100])
-    assert split.train_end == datetime(2023, 12, 1)
-    assert split.valid_end == datetime(2024, 12, 1)
-    assert "test on 2024/25" in split.how
-
-
-def test_split_with_two_winters_cuts_the_second_at_half_its_incidents():
-    hours = _hours(("2023-12-01", "2024-02-28"), ("2024-12-01", "2024-12-10 23:00"))
-    events = pd.Series(pd.to_datetime(["2024-01-05 03:00", "2024-12-02 05:00", "2024-12-03 07:00",
-                                       "2024-12-08 01:00", "2024-12-09 02:00"]))
-    split = split_by_winter(hours, events)
-    assert split.train_end == datetime(2024, 12, 1)
-    assert split.valid_end == datetime(2024, 12, 8, 1)       # events 3 and 4 of the second winter are tested
-    assert split.end == datetime(2024, 12, 11)
-
-
-def test_split_with_one_winter_is_chronological_by_incidents():
-    hours = _hours(("2024-12-01", "2024-12-10 23:00"))
-    events = pd.Series(pd.date_range("2024-12-01 05:00", periods=10, freq="17h"))
-    split = split_by_winter(hours, events)
-    assert split.start < split.train_end < split.valid_end < split.end
-    assert split.train_end == events[6] and split.valid_end == events[8]
-
-
-def test_too_few_hours_or_incidents_is_a_clear_error():
-    with pytest.raises(WxriskError, match="only 2 hour"):
-        split_by_winter(_hours(("2024-12-01 00:00", "2024-12-01 01:00")), pd.Series(dtype="datetime64[us]"))
-    with pytest.raises(WxriskError, match="only 1 hour"):
-        split_by_winter(_hours(("2024-12-01", "2024-12-10")), pd.Series(pd.to_datetime(["2024-12-05"])))
-
-
-def test_winter_chunks_cut_at_first_of_july():
-    chunks = winter_chunks(datetime(2023, 1, 1), datetime(2024, 3, 1))
-    assert chunks == [(datetime(2023, 1, 1), datetime(2023, 7, 1)), (datetime(2023, 7, 1), datetime(2024, 3, 1))]
+    segments = [f"S{i:04d}" for i in range(1000)]
+    con.register("seg", pd.DataFrame({"segment_id": segments}))
+    con.execute("INSERT INTO segments (segment_id, source, km_from, km_to, length_km, lon, lat, path_json) "
+                "SELECT segment_id, 't', 0, 1, 1, 116.0, 40.0, '[]' FROM seg")
+    times = pd.date_range("2024-01-01", periods=400, freq="h")
+    features = pd.DataFrame({"segment_id": np.repeat(segments, len(times)), "valid_time": np.tile(times, 1000),
+                             "x": np.float32(1.0)})
+    rng = np.random.default_rng(4)
+    hit = features.sample(60, random_state=1)
+    for k, (segment, hour) in enumerate(zip(hit["segment_id"], hit["valid_time"], strict=True)):
+        _incident(con, f"i{k}", hour - pd.Timedelta(minutes=int(rng.integers(1, 59))), segment)
+    sample = draw_sample(con, FrameFeatures(features), pd.DatetimeIndex(times), np.array(segments, dtype=object),
+                         target_rows=20_000, seed=7, progress=lambda _: None)
+    assert sample.rows["label"].sum() == 60 and len(sample.incidents) == 60
+    assert sample.rows["weight"].sum() == pytest.approx(len(features))
+    assert 15_000 < len(sample.rows) < 25_000
+    assert sample.hours["incidents"].sum() == 60 and len(sample.hours) == 400
+    with pytest.raises(WxriskError, match="no analysed hours"):
+        draw_sample(con, FrameFeatures(features), pd.DatetimeIndex([]), np.array(segments, dtype=object), 100, 7,
+                    lambda _: None)

@@ -13,13 +13,14 @@ def test_risk_is_a_probability_and_drivers_name_the_storm(trained, world):
     _, settings, features = world
     model = load_model(settings)
     out = predict_risk(model, features)
-    assert list(out.columns) == ["segment_id", "valid_time", "risk", "top_drivers", "top_drivers_en"]
+    assert list(out.columns) == ["segment_id", "valid_time", "risk", "ice_risk", "top_drivers", "top_drivers_en"]
     assert len(out) == len(features) and out["risk"].between(0, 1).all()
+    assert (out["ice_risk"] <= out["risk"]).all() and (out["ice_risk"] > 0).all()
     worst = out.loc[out["risk"].idxmax()]
     row = features.loc[out["risk"].idxmax()]
-    assert row["fzra_mm"] > 0
-    assert worst["top_drivers"].startswith("冻雨 ") and worst["top_drivers_en"].startswith("freezing rain ")
-    assert f"{row['fzra_mm']:.1f} mm" in worst["top_drivers"]
+    assert row["fzra_mm"] + row["snowfall_mm"] > 5                     # the storm
+    assert worst["top_drivers_en"].split(",")[0].split(" ")[0] in ("freezing", "snowfall", "precipitation")
+    assert f"{row['precip_mm']:.1f} mm" in worst["top_drivers"]
     assert worst["top_drivers"].count("，") <= 2
 
 
@@ -30,6 +31,14 @@ def test_rows_below_the_floor_get_no_drivers(trained, world):
     out = predict_risk(model, sample, drivers_min_risk=0.02)
     assert out.loc[out["risk"] < 0.02, "top_drivers"].isna().all()
     assert out.loc[out["risk"] >= 0.02, "top_drivers_en"].notna().all()
+
+
+def test_ice_drivers_name_a_frozen_road_where_ice_is_what_raises_it(trained, world):
+    _, settings, features = world
+    model = load_model(settings)
+    cold = features[(features["road_temp_c"] < -3) & (features["fzra_mm"] == 0) & (features["snowfall_mm"] == 0)]
+    out = predict_risk(model, cold.iloc[:2000], drivers_min_risk=0.0)
+    assert out["top_drivers_en"].str.contains("road surface temperature").mean() > 0.5
 
 
 def test_contributions_per_decision_path_equal_lightgbm_on_every_row(trained, world):
@@ -95,5 +104,7 @@ def test_drivers_go_to_the_riskiest_rows_up_to_the_cap():
 def test_risk_in_chunks_equals_risk_in_one_piece(trained, world):
     _, settings, features = world
     model = load_model(settings)
-    whole = model.risk(feature_matrix(features, model.feature_names))
-    np.testing.assert_array_equal(chunked_risk(model, features, chunk_rows=7), whole)
+    uneven = len(features) // 4 + 7  # four full chunks and a short last one
+    risk, ice_risk = chunked_risk(model, features, chunk_rows=uneven)
+    np.testing.assert_array_equal(risk, model.risk(features))
+    np.testing.assert_array_equal(ice_risk, model.ice_risk(features))

@@ -15,7 +15,7 @@ import shapely
 import xarray as xr
 
 from wxrisk.config import WxriskError
-from wxrisk.model.dataset import split_by_winter
+from wxrisk.model.dataset import winter_name, winter_of
 from wxrisk.scenario import ScenarioFiles, generate
 from wxrisk.scenario.geography import CENTRAL_CHINA
 from wxrisk.scenario.history import INCIDENT_COLUMNS
@@ -109,20 +109,18 @@ def test_incidents_are_generic_preset_rows_on_the_road_lines(tiny):
 
 
 def test_tiny_has_incidents_in_every_period_the_trainer_cuts(tiny):
-    # The flow tests train on the tiny world: two winters before the holdout, so the trainer
-    # (wxrisk.model.dataset.split_by_winter) trains on the first and cuts the second at half its
-    # incident-hours. Each period needs incidents, with a margin, or training fails.
+    # The flow tests train on the tiny world: two winters before the holdout, so the trainer's
+    # rolling origin (wxrisk.model.folds) trains on the first winter and predicts the second.
+    # Each winter needs incidents, with a margin, or training fails.
     files, _ = tiny
     with files.incidents.open(encoding="utf-8", newline="") as fh:
         occurred = [datetime.fromisoformat(r["occurred_at"]).replace(tzinfo=None) - timedelta(hours=8)
                     for r in csv.DictReader(fh)]
     events = pd.Series(sorted(t.replace(minute=0) + timedelta(hours=1) for t in occurred if t < files.train_until))
-    hours = pd.Series(np.concatenate([pd.date_range(start, end, freq="h", inclusive="left")
-                                      for start, end in TINY_TRAINING_WINDOWS]))
-    split = split_by_winter(hours, events)
-    for name in ("train", "valid", "test"):
-        start, end = split.period(name)
-        assert ((events >= start) & (events < end)).sum() >= 10, name
+    winters = winter_of(events)
+    assert sorted(set(winters)) == [2022, 2023]
+    for winter in (2022, 2023):
+        assert (winters == winter).sum() >= 10, winter_name(winter)
 
 
 def test_weather_files_are_cf_with_units_and_flags(tiny):

@@ -280,8 +280,10 @@ def teams(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def risk_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """All `segment_id, valid_time, risk, tier, icing_warning, visibility_warning` of the run (for verification)."""
-    return con.execute(f"SELECT segment_id, valid_time, risk, tier, {_warning_columns(con)} FROM risk").df()
+    """All `segment_id, valid_time, risk, ice_risk, tier, icing_warning, visibility_warning` of the run
+    (for verification; `ice_risk` NULL where the model gives none)."""
+    ice = "ice_risk" if "ice_risk" in column_names(con, "risk") else "CAST(NULL AS DOUBLE) AS ice_risk"
+    return con.execute(f"SELECT segment_id, valid_time, risk, {ice}, tier, {_warning_columns(con)} FROM risk").df()
 
 
 def incidents_in_window(con: duckdb.DuckDBPyConnection, start_utc: datetime, end_utc: datetime) -> pd.DataFrame:

@@ -83,17 +83,20 @@ def recall_at_k_by_day(risk: pd.DataFrame, incidents: pd.DataFrame, k: int, tz: 
     return table
 
 
-def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10) -> pd.DataFrame:
-    """Forecast probability against observed frequency in `n_bins` quantile bins of risk.
+def reliability(risk: pd.DataFrame, incidents: pd.DataFrame, n_bins: int = 10, ice: bool = False) -> pd.DataFrame:
+    """Forecast probability against observed frequency in `n_bins` quantile bins of risk (`ice`:
+    of `ice_risk` against ice/snow incidents, on the rows that have it).
 
     Returns `forecast_p` (mean risk), `observed_f` (share of segment-hours with >= 1 incident)
     and `n` (segment-hours) per bin. Only hours up to the last known incident hour count.
     """
+    column, hit = ("ice_risk", "ice_hit") if ice else ("risk", "hit")
     rows = observed_rows(risk, incidents)
+    rows = rows[rows[column].notna()] if column in rows else rows.iloc[:0]
     if rows.empty:
         return pd.DataFrame(columns=["forecast_p", "observed_f", "n"])
-    bins = pd.qcut(rows["risk"].rank(method="first"), q=min(n_bins, len(rows)), labels=False)
-    table = rows.groupby(bins).agg(forecast_p=("risk", "mean"), observed_f=("hit", "mean"), n=("risk", "size"))
+    bins = pd.qcut(rows[column].rank(method="first"), q=min(n_bins, len(rows)), labels=False)
+    table = rows.groupby(bins).agg(forecast_p=(column, "mean"), observed_f=(hit, "mean"), n=(column, "size"))
     return table.reset_index(drop=True)
 
 

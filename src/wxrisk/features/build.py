@@ -175,15 +175,18 @@ def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np
     core = [c for c in CORE_WEATHER if c not in window.missing_inputs]
     for h0 in range(0, len(hours), chunk_h):
         chunk_hours = hours[h0:h0 + chunk_h]
-        cal = _calendar_block(chunk_hours, window.timezone)
+        read_hours = np.arange(chunk_hours[0] - np.timedelta64(LOOKBACK_HOURS, "h"), chunk_hours[-1] + HOUR, HOUR)
+        cal_read = _calendar_block(read_hours, window.timezone)  # the look-back's traffic feeds the road surface
+        cal = {name: values[LOOKBACK_HOURS:] for name, values in cal_read.items()}
         for s0 in range(0, len(segs), block_s):
             block = segs.iloc[s0:s0 + block_s]
             cells = (slice(s0, s0 + len(block)), slice(h0, h0 + len(chunk_hours)))
             weather = _read_weather(con, window.source, block["segment_id"], chunk_hours[0], len(chunk_hours))
             scored = np.s_[:, LOOKBACK_HOURS:]
             covered[cells] = np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True
-            feats = _weather_features(weather, block, chunk_hours)
-            feats |= _static_features(block, cal)
+            traffic = _traffic(block, cal_read)
+            feats = _weather_features(weather, block, chunk_hours, traffic)
+            feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
             feats |= _history_features(window.incidents, block, chunk_hours, window.start)
             for name in FEATURE_NAMES:
                 out[name][cells] = feats[name]
@@ -303,7 +306,7 @@ def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
     return order[last_of_cell]
 
 
-def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np.ndarray]:
+def _weather_features(w: dict, block: pd.DataFrame, chunk_hours, traffic: np.ndarray) -> dict[str, np.ndarray]:
     """Weather-derived features for the block, trimmed to the scored hours.
 
     Only the precipitation sums and run lengths need the look-back hours; the phase is computed
@@ -346,20 +349,24 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np
     out["precip_event_start"] = np.where(np.isnan(precip_9h), np.nan, event)
     out.pop("snow_mm_9h"), out.pop("fzra_mm_9h")
 
-    near = slice(lookback - 2, None)  # the scored hours and the two before them
+    first_read = chunk_hours[0] - np.timedelta64(lookback, "h")
     mid_hour = np.timedelta64(30, "m")  # the sun at the middle of the hour ending at valid_time
-    times = np.arange(chunk_hours[0] - np.timedelta64(2, "h"), chunk_hours[-1] + np.timedelta64(1, "h"),
-                      np.timedelta64(1, "h")) - mid_hour
+    times = np.arange(first_read, chunk_hours[-1] + np.timedelta64(1, "h"), np.timedelta64(1, "h")) - mid_hour
     sun = physics.solar_elevation_deg(times[None, :], block["lat"].to_numpy(dtype=np.float64)[:, None],
                                       block["lon"].to_numpy(dtype=np.float64)[:, None]).astype(np.float32)
-    cloud = np.where(wet[:, near], 1.0, np.nan).astype(np.float32)
-    road = physics.road_surface_temp_c(t2m[:, near], w["skt_c"][:, near], sun, w["wind_ms"][:, near], cloud,
+    cloud = np.where(wet, 1.0, np.nan).astype(np.float32)
+    road = physics.road_surface_temp_c(t2m, w["skt_c"], sun, w["wind_ms"], cloud,
                                        bridge, block["elevation_excess_m"].to_numpy(dtype=np.float32)[:, None])
-    rain_on_frozen = np.where(np.isnan(road), np.nan, np.where(road <= 0.0, liquid[:, near], 0.0))
-    out["rain_on_frozen_road_mm_3h"] = windows.rolling_sums(rain_on_frozen, (3,), from_hour=2)[3]
+    rain_on_frozen = np.where(np.isnan(road), np.nan, np.where(road <= 0.0, liquid, 0.0))
+    out["rain_on_frozen_road_mm_3h"] = windows.rolling_sums(rain_on_frozen, (3,), from_hour=lookback)[3]
+    fallen_liquid = np.where(np.isfinite(w["snowfall_mm"]), np.maximum(precip - snow, 0.0), liquid)
+    water, ice, snowpack = physics.surface_state_mm(fallen_liquid, snow, road, w["d2m_c"], w["wind_ms"], traffic,
+                                                    pressure, first_read, lookback)
+    out |= {"surface_water_mm": water, "surface_ice_mm": ice, "surface_snow_mm": snowpack}
 
     scored = slice(lookback, None)
-    t2m, d2m, wind, sun, road = t2m[:, scored], w["d2m_c"][:, scored], w["wind_ms"][:, scored], sun[:, 2:], road[:, 2:]
+    t2m, d2m, wind, sun, road = (t2m[:, scored], w["d2m_c"][:, scored], w["wind_ms"][:, scored], sun[:, scored],
+                                 road[:, scored])
     rh = physics.relative_humidity_pct(t2m, d2m)
     out |= {"t2m_c": t2m, "d2m_c": d2m, "rh_pct": rh, "wet_bulb_c": physics.wet_bulb_c(t2m, d2m, pressure),
             "road_temp_c": road, "phase_code": phase[:, scored]}
@@ -367,6 +374,7 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours) -> dict[str, np
     out["wind_ms"] = wind
     out["bridge_wind_ms"] = wind * bridge
     out["vis_m"] = w["vis_m"][:, scored]
+    out["skt_c"] = w["skt_c"][:, scored]
     out["solar_elev_deg"] = sun
     out["dark"] = (sun < SUNSET_ELEVATION_DEG).astype(np.float32)
     return out
@@ -380,15 +388,19 @@ def _calendar_block(chunk_hours, tz: str) -> dict[str, np.ndarray]:
     return cal
 
 
-def _static_features(block: pd.DataFrame, cal: dict) -> dict[str, np.ndarray]:
+def _traffic(block: pd.DataFrame, cal: dict) -> np.ndarray:
+    """Vehicles per hour of each segment in each hour of `cal` (segments, hours) [veh/h]."""
+    aadt = exposure.segment_aadt(block["aadt"].to_numpy(dtype=np.float64, na_value=np.nan),
+                                 block["highway"].to_numpy(dtype=object))
+    return exposure.traffic_vph(aadt[:, None], cal["travel_rush_factor"][None, :], cal["hour_share"][None, :])
+
+
+def _static_features(block: pd.DataFrame, cal: dict, traffic: np.ndarray) -> dict[str, np.ndarray]:
     """Calendar (per hour), exposure and geometry (per segment) broadcast to (segments, hours)."""
     feats = {name: cal[name][None, :] for name in (
         "hour_local", "dow_local", "days_to_spring_festival", "days_from_spring_festival", "travel_rush_day",
         "is_holiday", "days_to_holiday", "days_from_holiday", "travel_rush_factor")}
-    aadt = exposure.segment_aadt(block["aadt"].to_numpy(dtype=np.float64, na_value=np.nan),
-                                 block["highway"].to_numpy(dtype=object))
-    feats["traffic_vph"] = exposure.traffic_vph(aadt[:, None], cal["travel_rush_factor"][None, :],
-                                                cal["hour_share"][None, :])
+    feats["traffic_vph"] = traffic
     for col in SEGMENT_COLUMNS:
         feats[col] = block[col].to_numpy(dtype=np.float64, na_value=np.nan)[:, None]
     return feats

@@ -1,7 +1,10 @@
 """Calendar features: local hour and weekday, Spring Festival, the travel rush, official holidays.
 
 Dates come from calendar libraries, never a hand-typed list: the Spring Festival is the 1st day
-of the 1st lunar month (`lunardate`), official days off are those of `holidays.China`.
+of the 1st lunar month (`lunardate`); official days off are those of the country of the time
+zone (`country_of_timezone`: the IANA `zone.tab`, e.g. Asia/Shanghai -> CN, Europe/London -> GB)
+from the `holidays` library. The Spring Festival and travel-rush features apply in China only:
+elsewhere they are NaN (not a quiet week in February).
 """
 
 from __future__ import annotations
@@ -62,28 +65,55 @@ def travel_rush_day(days_to_sf, days_from_sf) -> np.ndarray:
     return np.where(inside, rel, np.nan).astype(np.float32)
 
 
+@lru_cache(maxsize=1)
+def _zone_countries() -> dict[str, str]:
+    """IANA time zone -> ISO 3166 country code, from the tz database's `zone.tab`."""
+    from importlib.resources import files
+
+    text = files("tzdata").joinpath("zoneinfo/zone.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {fields[2]: fields[0] for fields in rows if len(fields) >= 3}
+
+
+def country_of_timezone(tz: str) -> str | None:
+    """The country whose time zone `tz` is (Asia/Shanghai -> CN), None for UTC and the like."""
+    return _zone_countries().get(tz)
+
+
 @lru_cache(maxsize=64)
-def _china_holiday_ordinals(first_year: int, last_year: int) -> tuple[int, ...]:
-    days = holidays.China(years=range(first_year, last_year + 1))
+def _holiday_ordinals(country: str | None, first_year: int, last_year: int) -> tuple[int, ...]:
+    if country is None or country not in holidays.list_supported_countries():
+        return ()
+    days = holidays.country_holidays(country, years=range(first_year, last_year + 1))
     return tuple(sorted(d.toordinal() for d in days))
 
 
-def official_holiday_days(local_dates) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(is an official day off 0/1, days to the next one, days since the last one) [d]."""
+def official_holiday_days(local_dates, country: str | None = "CN") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(is an official day off 0/1, days to the next one, days since the last one) [d] in `country`
+    (ISO 3166 code); with no known holidays: 0 and NaN."""
     years = [d.year for d in local_dates]
-    events = np.array(_china_holiday_ordinals(min(years) - 1, max(years) + 1), dtype=np.int64)
-    to_next, from_prev = days_to_and_from(local_dates, events)
+    events = np.array(_holiday_ordinals(country, min(years) - 1, max(years) + 1), dtype=np.int64)
     is_holiday = np.isin(_ordinals(local_dates), events).astype(np.float32)
+    if events.size == 0:
+        nothing = np.full(len(local_dates), np.nan, dtype=np.float32)
+        return is_holiday, nothing, nothing.copy()
+    to_next, from_prev = days_to_and_from(local_dates, events)
     return is_holiday, to_next, from_prev
 
 
 def calendar_columns(times_utc, tz: str) -> dict[str, np.ndarray]:
-    """Per hour (shape (H,)): hour_local, dow_local (Mon=0), Spring Festival, rush and holidays."""
+    """Per hour (shape (H,)): hour_local, dow_local (Mon=0), Spring Festival, rush and holidays.
+
+    Holidays are those of the country of `tz`; the Spring Festival columns are NaN outside China.
+    """
     local = local_times(times_utc, tz)
     dates = [ts.date() for ts in local]
     unique_dates = sorted(set(dates))
+    country = country_of_timezone(tz)
     sf_to, sf_from = spring_festival_days(unique_dates)
-    is_hol, hol_to, hol_from = official_holiday_days(unique_dates)
+    if country != "CN":
+        sf_to, sf_from = np.full_like(sf_to, np.nan), np.full_like(sf_from, np.nan)
+    is_hol, hol_to, hol_from = official_holiday_days(unique_dates, country)
     pos = np.searchsorted(_ordinals(unique_dates), _ordinals(dates))
     return {
         "hour_local": local.hour.to_numpy().astype(np.float32),

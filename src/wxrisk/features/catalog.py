@@ -1,8 +1,8 @@
 """The model's inputs, in column order, with units, physical direction and words for officers.
 
 Monotone constraints only where physics is one-directional: more precipitation, snow or
-freezing rain, a black-ice flag, wind on a bridge, more traffic or a worse incident record
-never lower the risk; better visibility never raises it. Temperatures are left free: ice is
+freezing rain, a black-ice flag, more water, ice or snow lying on the road, wind on a bridge,
+more traffic or a worse incident record never lower the risk; better visibility never raises it. Temperatures are left free: ice is
 slipperiest near 0 °C (wet ice) and grips better when much colder, so "colder" is not
 always "worse".
 """
@@ -26,6 +26,7 @@ FEATURE_SPECS: list[FeatureSpec] = [
     FeatureSpec("rh_pct", "%", 0, "相对湿度", "relative humidity", 0),
     FeatureSpec("wet_bulb_c", "°C", 0, "湿球温度", "wet-bulb temperature"),
     FeatureSpec("road_temp_c", "°C", 0, "路面温度", "road-surface temperature"),
+    FeatureSpec("skt_c", "°C", 0, "地表温度", "skin temperature"),
     FeatureSpec("phase_code", "", 0, "降水相态", "precipitation phase", None),
     *_accumulations("precip", "降水", "precipitation"),
     *_accumulations("snow", "降雪", "snowfall"),
@@ -35,20 +36,20 @@ FEATURE_SPECS: list[FeatureSpec] = [
     FeatureSpec("hours_below_zero_h", "h", 0, "持续零下", "hours below 0 °C", 0),
     FeatureSpec("precip_event_start", "", 0, "降水初期", "first hours of precipitation", None),
     FeatureSpec("black_ice", "", +1, "路面结冰风险", "black ice likely", None),
+    FeatureSpec("surface_water_mm", "mm", +1, "路面积水", "water on the road", 2),
+    FeatureSpec("surface_ice_mm", "mm", +1, "路面结冰", "ice on the road", 2),
+    FeatureSpec("surface_snow_mm", "mm", +1, "路面积雪", "snow on the road", 1),
     FeatureSpec("wind_ms", "m/s", 0, "风速", "wind"),
     FeatureSpec("bridge_wind_ms", "m/s", +1, "桥面大风", "wind on bridge"),
     FeatureSpec("vis_m", "m", -1, "能见度", "visibility", 0),
     FeatureSpec("solar_elev_deg", "°", 0, "太阳高度角", "solar elevation", 0),
     FeatureSpec("dark", "", 0, "夜间", "darkness", None),
-    # calendar
+    # calendar (day counters to the Spring Festival and holidays are computed but not model inputs:
+    # with a few winters they name the days of past storms and the trees learn those, not traffic;
+    # the traffic they stand for is `travel_rush_factor`)
     FeatureSpec("hour_local", "", 0, "时段", "hour of day", 0),
     FeatureSpec("dow_local", "", 0, "星期", "day of week", 0),
-    FeatureSpec("days_to_spring_festival", "d", 0, "距春节", "days to Spring Festival", 0),
-    FeatureSpec("days_from_spring_festival", "d", 0, "春节后", "days after Spring Festival", 0),
-    FeatureSpec("travel_rush_day", "d", 0, "春运第几天(相对春节)", "travel-rush day", 0),
     FeatureSpec("is_holiday", "", 0, "法定节假日", "official holiday", None),
-    FeatureSpec("days_to_holiday", "d", 0, "距节假日", "days to holiday", 0),
-    FeatureSpec("days_from_holiday", "d", 0, "节假日后", "days after holiday", 0),
     # exposure
     FeatureSpec("travel_rush_factor", "×", +1, "春运车流", "travel-rush traffic"),
     FeatureSpec("traffic_vph", "veh/h", +1, "车流量", "traffic", 0),

@@ -244,3 +244,166 @@ def black_ice_flag(road_temp_c, precip_mm_6h, rh_pct, d2m_c):
     frozen = road <= 0.0
     flag = np.where(frozen & any_wet, 1.0, np.where(~frozen | all_known, 0.0, np.nan))
     return np.where(np.isnan(road), np.nan, flag).astype(np.float32)
+
+
+# Road-surface budget (water, ice, snow on the road, mm water equivalent).
+SURFACE_MEMORY_H = 42  # the budget runs from a bare road at least this many hours before the hour [h]
+SURFACE_RESTART_EVERY_H = 6  # ... starting at a 00, 06, 12 or 18 UTC hour, so 42-47 h of memory [h]
+WATER_HOLD_MM = 0.2  # water a road holds before it runs off (METRo MEA(1)) [mm]
+CONTACT_BAND_K = 1.0  # snow landing on a road this much above 0 °C melts whole (METRo FZ) [K]
+MELT_MM_PER_K_H = 0.5  # ice and snow melted per degree of road above 0 °C and hour [mm/(K h)]
+BULK_TRANSFER = 1.5e-3  # bulk transfer coefficient for vapour, near-neutral, 10 m wind [1]
+AIR_DENSITY_KG_M3 = 1.25  # air near 0 °C [kg/m³]
+MIN_TRANSFER_WIND_MS = 1.0  # free convection floor on the transfer wind [m/s]
+SPLASH_VPH = 2000.0  # traffic that splashes 63 % of the road's water off in an hour [veh/h]
+PACK_VPH = 2000.0  # traffic that packs 63 % of the lying snow into ice in an hour [veh/h]
+ICE_WEAR_VPH = 20000.0  # traffic that wears 63 % of the ice off in an hour [veh/h]
+
+
+def specific_humidity_kg_kg(vapour_hpa, pressure_hpa):
+    """Specific humidity [kg/kg] from vapour pressure and air pressure [hPa]."""
+    e = _float(vapour_hpa)
+    return 0.622 * e / (_float(pressure_hpa) - 0.378 * e)
+
+
+def contact_melt_fraction(road_c):
+    """Share of snow that melts on landing, by road-surface temperature [°C] (METRo `VERGLAS`).
+
+    0 on a road at or below 0 °C, 1 at or above CONTACT_BAND_K, 0.25 sin(π T/FZ) + 0.75
+    between (Crevier & Delage 2001, J. Appl. Meteor. 40, 2026-2037).
+    """
+    t = _float(road_c)
+    between = 0.25 * np.sin(np.pi * np.clip(t, 0.0, CONTACT_BAND_K) / CONTACT_BAND_K) + 0.75
+    return np.where(t <= 0.0, 0.0, np.where(t >= CONTACT_BAND_K, 1.0, between))
+
+
+def vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa):
+    """Condensation (+) or evaporation (-) on the road surface [mm/h].
+
+    Bulk formula rho C_E U (q_air - q_sat(T_road)) as in METRo's `RODCON` (Crevier & Delage
+    2001): dew or hoar frost when the road is colder than the dew point, drying otherwise.
+    Unknown dew point: no exchange (0); unknown wind: MIN_TRANSFER_WIND_MS.
+    """
+    q_air = specific_humidity_kg_kg(saturation_vapour_pressure_hpa(dew_point_c), pressure_hpa)
+    q_road = specific_humidity_kg_kg(saturation_vapour_pressure_hpa(road_c), pressure_hpa)
+    wind = np.maximum(np.nan_to_num(_float(wind_ms), nan=0.0), MIN_TRANSFER_WIND_MS)
+    flux = AIR_DENSITY_KG_M3 * BULK_TRANSFER * wind * (q_air - q_road) * 3600.0
+    return np.nan_to_num(flux, nan=0.0)
+
+
+SURFACE_FORCINGS = ("liquid_mm", "snow_mm", "road_c", "flux_mm", "contact_melt", "splash_keep", "pack_share",
+                    "wear_keep")
+
+
+def surface_forcing(liquid_mm, snow_mm, road_c, flux_mm, traffic_vph) -> dict[str, np.ndarray]:
+    """What drives the budget in each hour, with the per-hour factors computed once (float32).
+
+    liquid_mm, snow_mm : precipitation in the hour [mm w.e.]; road_c : road surface [°C];
+    flux_mm : condensation (+) / evaporation (-) in the hour [mm] (`vapour_flux_mm_h`);
+    traffic_vph : vehicles in the hour [veh/h]. Missing values count as 0 here.
+    """
+    traffic = np.nan_to_num(_float(traffic_vph), nan=0.0)
+    road = np.nan_to_num(_float(road_c), nan=0.0)
+    values = {"liquid_mm": liquid_mm, "snow_mm": snow_mm, "road_c": road, "flux_mm": flux_mm,
+              "contact_melt": contact_melt_fraction(road), "splash_keep": np.exp(-traffic / SPLASH_VPH),
+              "pack_share": -np.expm1(-traffic / PACK_VPH), "wear_keep": np.exp(-traffic / ICE_WEAR_VPH)}
+    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
+    return {k: np.nan_to_num(np.broadcast_to(np.asarray(v, dtype=np.float32), shape), nan=0.0)
+            for k, v in values.items()}
+
+
+def surface_step(state, hour: dict[str, np.ndarray]):
+    """One hour of the road-surface budget: (water, ice, snow) [mm w.e.] -> the same an hour later.
+
+    `hour` holds the SURFACE_FORCINGS of that hour (`surface_forcing`).
+    1. Precipitation lands: liquid as water, snow as snow except the share that melts on
+       contact (`contact_melt_fraction`).
+    2. Condensation adds water (road above 0 °C) or hoar frost (ice); evaporation dries the
+       water first, then sublimates ice.
+    3. On a road at or below 0 °C all water freezes within the hour (RoadSurf `IceStorage`);
+       above it, snow then ice melt at MELT_MM_PER_K_H per degree (temperature-index melt,
+       Hock 2003, J. Hydrology 282, 104-115; upper end of its range for dark pavement).
+    4. Traffic splashes water off, packs snow into ice and wears ice (RoadSurf's traffic wear,
+       Kangas et al. 2015, Meteorol. Appl. 22, 544-553; Karsisto 2024, GMD 17, 4837-4853).
+    5. Water above WATER_HOLD_MM runs off (METRo).
+    """
+    water, ice, snow = state
+    road, flux = hour["road_c"], hour["flux_mm"]
+    water = water + hour["liquid_mm"] + hour["snow_mm"] * hour["contact_melt"]
+    snow = snow + hour["snow_mm"] * (1.0 - hour["contact_melt"])
+    frozen = road <= 0.0
+    deposit = np.maximum(flux, 0.0)
+    water = water + np.where(frozen, 0.0, deposit)
+    ice = ice + np.where(frozen, deposit, 0.0)
+    drying = np.maximum(-flux, 0.0)
+    dried_water = np.minimum(water, drying)
+    water = water - dried_water
+    ice = ice - np.minimum(ice, drying - dried_water)
+    ice = ice + np.where(frozen, water, 0.0)
+    water = np.where(frozen, 0.0, water)
+    melt = MELT_MM_PER_K_H * np.maximum(road, 0.0)
+    snow_melt = np.minimum(snow, melt)
+    ice_melt = np.minimum(ice, melt - snow_melt)
+    snow, ice, water = snow - snow_melt, ice - ice_melt, water + snow_melt + ice_melt
+    packed = snow * hour["pack_share"]
+    snow, ice = snow - packed, (ice + packed) * hour["wear_keep"]
+    return np.minimum(water * hour["splash_keep"], WATER_HOLD_MM), ice, snow
+
+
+def surface_state_mm(liquid_mm, snow_mm, road_c, dew_point_c, wind_ms, traffic_vph, pressure_hpa,
+                     first_hour: np.datetime64, from_hour: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Water, ice and snow on the road at the end of each hour [mm w.e.], (segments, hours) arrays.
+
+    Inputs are (segments, hours) arrays of the hours ending at `first_hour`, `first_hour` + 1 h,
+    ...: liquid and solid precipitation [mm], road-surface temperature and dew point [°C], wind
+    [m/s], traffic [veh/h]; pressure [hPa] broadcasts. The state of an hour is `surface_step`
+    run from a bare road at the last 00/06/12/18 UTC hour at least SURFACE_MEMORY_H hours
+    before it (42-47 h of memory), so it depends on that hour's own past only: any window or
+    chunking of the hours gives the same values. Returned for the hours from `from_hour` on,
+    which needs from_hour >= SURFACE_MEMORY_H + SURFACE_RESTART_EVERY_H - 1. NaN where
+    precipitation or road temperature is missing in any hour of the run.
+    """
+    n_segments, n_hours = np.shape(road_c)
+    if from_hour < SURFACE_MEMORY_H + SURFACE_RESTART_EVERY_H - 1:
+        raise ValueError(f"surface_state_mm: needs {SURFACE_MEMORY_H + SURFACE_RESTART_EVERY_H - 1} "
+                         f"hours before the first one returned, got {from_hour}")
+    every = SURFACE_RESTART_EVERY_H
+    hour0 = int(np.datetime64(first_hour, "h").astype(np.int64))  # hours since 1970 of column 0
+    first_out = hour0 + from_hour
+    first_restart = (first_out - SURFACE_MEMORY_H) // every * every
+    last_restart = (hour0 + n_hours - 1 - SURFACE_MEMORY_H) // every * every
+    n_runs = (last_restart - first_restart) // every + 1
+    steps = SURFACE_MEMORY_H + every - 1
+    pad = last_restart + steps + 1 - hour0 - n_hours + every  # whole blocks for the last run
+    flux = vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa)
+    first_column = first_restart - hour0 + 1  # the input hour of the first step of the first run
+
+    def by_run(values: np.ndarray) -> np.ndarray:
+        """(every, segments, blocks) view: [k % every, :, g + k // every] is step k + 1 of run g."""
+        hours = _pad_hours(values, pad)[:, first_column:]
+        blocks = hours.shape[1] // every
+        return np.ascontiguousarray(hours[:, :blocks * every].reshape(n_segments, blocks, every).transpose(2, 0, 1))
+
+    forcing = {k: by_run(v) for k, v in surface_forcing(liquid_mm, snow_mm, road_c, flux, traffic_vph).items()}
+    unknown = by_run(np.isnan(liquid_mm) | np.isnan(snow_mm) | np.isnan(road_c))
+    state = tuple(np.zeros((n_segments, n_runs), dtype=np.float32) for _ in range(3))
+    missing = np.zeros((n_segments, n_runs), dtype=bool)
+    out = tuple(np.full((n_segments, n_hours - from_hour), np.nan, dtype=np.float32) for _ in range(3))
+    for step in range(1, steps + 1):
+        within, block = (step - 1) % every, (step - 1) // every
+        taken = np.s_[within, :, block:block + n_runs]
+        missing |= unknown[taken]
+        state = surface_step(state, {k: v[taken] for k, v in forcing.items()})
+        if step >= SURFACE_MEMORY_H:
+            hours_out = first_restart + step + np.arange(n_runs) * every - first_out
+            inside = (hours_out >= 0) & (hours_out < n_hours - from_hour)
+            for target, values in zip(out, state, strict=True):
+                target[:, hours_out[inside]] = np.where(missing, np.nan, values)[:, inside]
+    return out
+
+
+def _pad_hours(values: np.ndarray, pad: int) -> np.ndarray:
+    """`values` with `pad` zero hours appended (runs that reach past the last hour, never returned)."""
+    if pad <= 0:
+        return values
+    return np.concatenate([values, np.zeros((values.shape[0], pad), dtype=values.dtype)], axis=1)

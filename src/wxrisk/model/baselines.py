@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from wxrisk.features.spec import FeatureSpec
-from wxrisk.model.dataset import WEATHER_CODES, WEATHER_SURFACES
+from wxrisk.model.dataset import ICE_CONDITION
 
 PRIOR_HOURS = 168.0
 
@@ -41,17 +41,17 @@ def smoothed_rates(positives: pd.Series, exposure_hours: pd.Series, network_rate
     return (positives + PRIOR_HOURS * network_rate) / (exposure_hours + PRIOR_HOURS)
 
 
-def segment_rates_from_frame(labelled: pd.DataFrame) -> tuple[pd.Series, float]:
+def segment_rates_from_frame(labelled: pd.DataFrame, label: str = "label") -> tuple[pd.Series, float]:
     """Historical rates per segment from labelled rows (`label`, optional `weight` for thinned negatives)."""
     weight = labelled["weight"] if "weight" in labelled else pd.Series(1.0, index=labelled.index)
-    grouped = pd.DataFrame({"segment_id": labelled["segment_id"], "pos": labelled["label"].astype("float64"),
+    grouped = pd.DataFrame({"segment_id": labelled["segment_id"], "pos": labelled[label].astype("float64"),
                             "exposure": weight}).groupby("segment_id")[["pos", "exposure"]].sum()
     network = float(grouped["pos"].sum() / max(grouped["exposure"].sum(), 1.0))
     return smoothed_rates(grouped["pos"], grouped["exposure"], network), network
 
 
 def segment_rates_from_history(con: duckdb.DuckDBPyConnection, before: datetime,
-                               weather_related_only: bool = False) -> tuple[pd.Series, float]:
+                               ice_only: bool = False) -> tuple[pd.Series, float]:
     """Historical rates per segment from incidents before `before` over the analysed hours before it.
 
     Without analysis weather or segments in the database (nothing to count exposure by) every
@@ -60,13 +60,10 @@ def segment_rates_from_history(con: duckdb.DuckDBPyConnection, before: datetime,
     hours, segments = con.execute(
         "SELECT (SELECT count(DISTINCT valid_time) FROM weather_times WHERE kind = 'analysis' AND valid_time < $1), "
         "(SELECT count(*) FROM segments)", [before]).fetchone()
-    extra, params = "", [before]
-    if weather_related_only:
-        extra = "AND (surface IN (SELECT unnest(?)) OR weather IN (SELECT unnest(?)))"
-        params += [list(WEATHER_SURFACES), list(WEATHER_CODES)]
+    extra = f"AND {ICE_CONDITION}" if ice_only else ""
     counts = con.execute(
         "SELECT segment_id, count(DISTINCT date_trunc('hour', occurred_at)) AS pos FROM incidents "
-        f"WHERE segment_id IS NOT NULL AND occurred_at < ? {extra} GROUP BY segment_id", params,
+        f"WHERE segment_id IS NOT NULL AND occurred_at < ? {extra} GROUP BY segment_id", [before],
     ).df().set_index("segment_id")["pos"].astype("float64")
     if hours == 0 or segments == 0:
         return pd.Series(dtype="float64"), 0.0
@@ -103,14 +100,14 @@ def rule_fires(features: pd.DataFrame, roles: dict[str, str]) -> np.ndarray:
     return fires
 
 
-def rule_rates(labelled: pd.DataFrame, roles: dict[str, str]) -> dict[str, float]:
+def rule_rates(labelled: pd.DataFrame, roles: dict[str, str], label: str = "label") -> dict[str, float]:
     """Incident rate of rule-true and rule-false rows (weighted for thinned negatives)."""
     fires = rule_fires(labelled, roles)
     weight = labelled["weight"].to_numpy() if "weight" in labelled else np.ones(len(labelled))
-    label = labelled["label"].to_numpy(dtype="float64")
+    outcome = labelled[label].to_numpy(dtype="float64")
 
     def rate(mask: np.ndarray) -> float:
-        return float((label[mask]).sum() / weight[mask].sum()) if mask.any() else 0.0
+        return float(outcome[mask].sum() / weight[mask].sum()) if mask.any() else 0.0
 
     return {"fires": rate(fires), "quiet": rate(~fires)}
 

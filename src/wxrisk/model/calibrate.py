@@ -44,23 +44,33 @@ class Calibrator:
     def to_json(self) -> dict:
         return {"method": self.method, "a": self.a, "b": self.b, "x": list(self.x), "y": list(self.y)}
 
+    def apply_margin(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities [0-1] for raw log-odds."""
+        return self.apply(1.0 / (1.0 + np.exp(-np.asarray(margin, dtype="float64"))))
+
     @classmethod
     def from_json(cls, data: dict) -> Calibrator:
         return cls(data["method"], data["a"], data["b"], tuple(data["x"]), tuple(data["y"]))
 
 
-def fit_calibrator(raw: np.ndarray, label: np.ndarray, method: str = "platt") -> Calibrator:
-    """Fit on held-out rows: `raw` model probabilities, `label` 0/1 outcomes."""
+def fit_calibrator(raw: np.ndarray, label: np.ndarray, method: str = "platt",
+                   weight: np.ndarray | None = None, allow_flat: bool = False) -> Calibrator:
+    """Fit on held-out rows: `raw` model probabilities, `label` 0/1 outcomes, `weight` per row
+    (1 / sampling rate of thinned rows; default 1). A model that ranks no better than chance there
+    is an error, or with `allow_flat` the constant observed rate (Platt slope 0)."""
     label = np.asarray(label, dtype="int64")
     if label.sum() == 0 or label.sum() == len(label):
         raise WxriskError("calibration period: needs both hours with and without incidents")
     if method == "isotonic":
-        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, label)
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, label, sample_weight=weight)
         return Calibrator("isotonic", x=tuple(map(float, iso.X_thresholds_)), y=tuple(map(float, iso.y_thresholds_)))
     if method != "platt":
         raise WxriskError(f"calibration: unknown method {method!r} (platt or isotonic)")
-    fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw).reshape(-1, 1), label)
+    fit = LogisticRegression(C=1e6, max_iter=1000).fit(logit(raw).reshape(-1, 1), label, sample_weight=weight)
     a, b = float(fit.coef_[0, 0]), float(fit.intercept_[0])
     if a <= 0:
-        raise WxriskError("calibration period: the model ranks incidents no better than chance there")
+        if not allow_flat:
+            raise WxriskError("calibration period: the model ranks incidents no better than chance there")
+        rate = float(np.clip(np.average(label, weights=weight), EPS, 1 - EPS))
+        return Calibrator("platt", a=0.0, b=float(np.log(rate / (1 - rate))))
     return Calibrator("platt", a=a, b=b)

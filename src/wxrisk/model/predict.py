@@ -1,11 +1,13 @@
-"""Risk per segment-hour from a registered model: calibrated probability and its drivers.
+"""Risk per segment-hour from a registered model: `risk`, `ice_risk` and the drivers in words.
 
-Speed: the probability is one vectorised LightGBM call over all rows. Drivers are made only
-for rows at or above `drivers_min_risk` (default `DRIVERS_MIN_RISK`, the lowest risk at which
-the board gives any tier, `risk_relative.min_risk` in board/tiers.yaml); the other rows get
-none (NULL). LightGBM's `pred_contrib` (TreeSHAP, ~10 µs per tree and row) runs once per
-distinct decision path (`explain.contributions`, exact), and words are made once per unique
-(feature, shown value) pair.
+Speed: the probabilities are vectorised LightGBM calls, a chunk of rows at a time. Drivers are
+made only for rows whose risk is at or above `drivers_min_risk` (default `DRIVERS_MIN_RISK`, the
+lowest risk at which the board gives any tier); the other rows get none (NULL). They explain
+`ice_risk` when the version has an ice/snow share model, else `risk`: LightGBM's own feature
+contributions (TreeSHAP, once per distinct decision path, `explain.contributions`) of the region
+rate, the segment trees and the share model, added per input on the log scale
+(ln ice_risk ~ ln region rate + segment trees + ln share), so "freezing rain 2.1 mm" comes first
+when the weather is what raises the risk, wherever in the model it entered.
 """
 
 from __future__ import annotations
@@ -30,17 +32,16 @@ def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
     return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
-def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS,
-                 matrix: np.ndarray | None = None) -> np.ndarray:
-    """Calibrated risk of every row, a chunk at a time so no full float32 copy of the table is made;
-    `matrix` (rows x model.feature_names, float32, C or Fortran order) is read whole, without a copy."""
-    if matrix is not None:
-        return model.risk(matrix)
+def chunked_risk(model: LoadedModel, features_df: pd.DataFrame,
+                 chunk_rows: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray]:
+    """(risk, ice_risk) of every row, a chunk at a time so no full float32 copy of the table is made."""
     risk = np.empty(len(features_df), dtype="float64")
+    ice = np.empty(len(features_df), dtype="float64")
     for first in range(0, len(features_df), chunk_rows):
         chunk = features_df.iloc[first:first + chunk_rows]
-        risk[first:first + len(chunk)] = model.risk(feature_matrix(chunk, model.feature_names))
-    return risk
+        risk[first:first + len(chunk)] = model.risk(chunk)
+        ice[first:first + len(chunk)] = model.ice_risk(chunk, risk[first:first + len(chunk)])
+    return risk, ice
 
 
 def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndarray:
@@ -54,23 +55,34 @@ def driver_rows(risk: np.ndarray, floor: float, max_rows: int | None) -> np.ndar
 
 
 def drivers_in_words(model: LoadedModel, x: np.ndarray, n_drivers: int = 3) -> tuple[np.ndarray, dict]:
-    """Driver codes per row of `x` (rows x model.feature_names, float32) and their texts by language."""
+    """Driver codes per row of `x` (rows x model.feature_names, float32) and their texts by language.
+
+    A driver's weight is its summed log-scale contribution over the version's models (region rate,
+    segment trees, ice/snow share: `LoadedModel.parts`).
+    """
     x = np.ascontiguousarray(x, dtype=np.float32)
-    return driver_codes(contributions(model.booster, x), x.astype("float64"), model.specs, n_drivers)
+    position = {name: j for j, name in enumerate(model.feature_names)}
+    total = np.zeros(x.shape, dtype="float64")
+    for booster, used in model.parts():
+        columns = [position[name] for name in used]
+        total[:, columns] += contributions(booster, np.ascontiguousarray(x[:, columns]))
+    return driver_codes(total, x.astype("float64"), model.input_specs, n_drivers)
 
 
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
                  n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS,
                  matrix: np.ndarray | None = None) -> pd.DataFrame:
-    """DataFrame `segment_id, valid_time, risk, top_drivers, top_drivers_en`, one row per input row.
+    """DataFrame `segment_id, valid_time, risk, ice_risk, top_drivers, top_drivers_en`, one row per input row.
 
-    risk : calibrated probability of at least one incident on the segment in the hour [0-1]
+    risk     : calibrated probability of at least one incident on the segment in the hour [0-1]
+    ice_risk : calibrated probability of at least one ice/snow incident there and then [0-1];
+               NaN when the version has no ice/snow share model (too few such incidents to learn)
     Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
     ~0.25 ms a row: a national board keeps its explanations where the board shows them. Drivers
-    are Categorical (NaN where none). `matrix`: the feature columns in the model's order as one
-    float32 array (the scoring path's `FeatureTable.matrix`), read without a copy.
+    are Categorical (NaN where none). `matrix`: the columns `model.feature_names` as one
+    float32 array (the scoring path's `FeatureTable.matrix`), used for the drivers' rows.
     """
-    risk = chunked_risk(model, features_df, matrix=matrix)
+    risk, ice_risk = chunked_risk(model, features_df)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
     codes = np.full(len(risk), -1, dtype="int64")
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
@@ -83,6 +95,7 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
         "segment_id": features_df["segment_id"].array,  # a categorical stays one: no string per row
         "valid_time": features_df["valid_time"].to_numpy(),
         "risk": risk,
+        "ice_risk": ice_risk,
         "top_drivers": categorical_by_row(codes, texts["zh"]),
         "top_drivers_en": categorical_by_row(codes, texts["en"]),
     })
