@@ -282,10 +282,10 @@ def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segm
     arrays, from_forecast = _resolve(_weather_rows(con, source, segment_ids, t0, n_hours), (len(segment_ids), n_hours))
     any_value = np.logical_or.reduce([np.isfinite(arrays[c]) for c in WEATHER_COLUMNS])
     seg, hour = np.nonzero(any_value)
-    frame = pd.DataFrame({
-        "segment_id": segment_ids[seg],
+    frame = pd.DataFrame({  # ids and kinds as categoricals: no Python string per row
+        "segment_id": pd.Categorical.from_codes(seg, segment_ids),
         "valid_time": (np.datetime64(t0, "us") + hour.astype("timedelta64[h]")).astype("datetime64[us]"),
-        "kind": np.where(from_forecast[seg, hour], "forecast", "analysis"),
+        "kind": pd.Categorical.from_codes(from_forecast[seg, hour].astype(np.int8), ["analysis", "forecast"]),
     })
     for col in WEATHER_COLUMNS:
         frame[col] = arrays[col][seg, hour]
