@@ -166,7 +166,7 @@ def test_a_better_challenger_is_promoted_with_its_reason(tmp_path, world, specs,
     assert champion_version(local) == strong.version
 
 
-def test_a_champion_that_cannot_be_scored_is_not_replaced_silently(tmp_path, world, specs, fast):
+def test_a_champion_that_can_no_longer_be_scored_gives_way_saying_why(tmp_path, world, specs, fast):
     con, settings, features = world
     local = replace(settings, models_dir=tmp_path / "models")
     first = train_model(con, local, features_frame=features, specs=specs, config=fast, progress=lambda _: None,
@@ -175,8 +175,9 @@ def test_a_champion_that_cannot_be_scored_is_not_replaced_silently(tmp_path, wor
     new_specs = [replace(s, name="fzra_mm_1h") if s.name == "fzra_mm" else s for s in specs]
     second = train_model(con, local, features_frame=renamed, specs=new_specs, config=fast, promote=True,
                          progress=lambda _: None)
-    assert not second.promoted and "needs feature(s)" in second.reason and "fzra_mm" in second.reason
-    assert champion_version(local) == first.version
+    assert second.promoted and "can no longer be scored" in second.reason and "fzra_mm" in second.reason
+    assert first.version in second.reason
+    assert champion_version(local) == second.version
 
 
 def test_unknown_model_option_in_settings_is_rejected(world):

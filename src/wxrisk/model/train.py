@@ -347,8 +347,9 @@ def import_hashes(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def promotion_decision(settings: Settings, rows: pd.DataFrame, ours: pd.Series, last: Fold,
                        periods: Periods) -> tuple[bool, str]:
-    """With `--promote`: champion when there is none, or when the new version's PR-AUC is higher and
-    its Brier score no worse than the champion's on the last validated period's rows."""
+    """With `--promote`: champion when there is none, when the champion can no longer be scored (its
+    features are gone), or when the new version's PR-AUC is higher and its Brier score no worse than
+    the champion's on the last validated period's rows."""
     if champion_version(settings) is None:
         return True, "promoted: the registry had no champion"
     champion = load_model(settings)
@@ -356,9 +357,9 @@ def promotion_decision(settings: Settings, rows: pd.DataFrame, ours: pd.Series, 
     chosen = rows.loc[mine]
     where = f"on {periods.names[last.valid_winter]} (the last validated period, {len(chosen)} thinned rows)"
     missing = [n for n in champion.feature_names if n not in chosen.columns]
-    if missing:
-        return False, (f"not promoted: champion {champion.version} needs feature(s) the current feature table lacks "
-                       f"({', '.join(missing[:5])}); compare with `wxrisk evaluate` and promote explicitly")
+    if missing:  # kept, it would fail every scheduled run: the new version serves, saying why
+        return True, (f"promoted: champion {champion.version} can no longer be scored, it needs feature(s) the "
+                      f"current feature table lacks ({', '.join(missing[:5])})")
     label, hour, weight = chosen["label"].to_numpy(), chosen["valid_time"].to_numpy(), chosen["weight"].to_numpy()
     new = score_metrics("new", ours[mine].to_numpy(), label, hour, weight)
     old = score_metrics("champion", champion.risk(chosen), label, hour, weight)
