@@ -168,24 +168,25 @@ class TileScore:
 
 @dataclass(frozen=True)
 class Candidates:
-    """Rows that may get drivers in words: positions (in a tile, or in the run), risk, feature rows."""
+    """Rows that may get drivers in words: positions (in a tile, or in the run), rank (what the tiers
+    rank, probability per segment-hour), feature rows."""
 
     rows: np.ndarray  # int64
-    risk: np.ndarray  # float64
+    rank: np.ndarray  # float64
     x: np.ndarray  # float32, rows x the model's features
 
     def shifted(self, offset: int) -> Candidates:
-        return Candidates(self.rows + offset, self.risk, self.x)
+        return Candidates(self.rows + offset, self.rank, self.x)
 
     def riskiest(self, other: Candidates | None, limit: int) -> Candidates:
         """These and `other`, at most `limit` of the riskiest (ties at the cut kept, as `driver_rows`)."""
         joined = self if other is None else Candidates(np.concatenate([other.rows, self.rows]),
-                                                       np.concatenate([other.risk, self.risk]),
+                                                       np.concatenate([other.rank, self.rank]),
                                                        np.concatenate([other.x, self.x]))
         if len(joined.rows) <= limit:
             return joined
-        keep = joined.risk >= np.partition(joined.risk, len(joined.risk) - limit)[len(joined.risk) - limit]
-        return Candidates(joined.rows[keep], joined.risk[keep], joined.x[keep])
+        keep = joined.rank >= np.partition(joined.rank, len(joined.rank) - limit)[len(joined.rank) - limit]
+        return Candidates(joined.rows[keep], joined.rank[keep], joined.x[keep])
 
 
 class Clock:
@@ -226,14 +227,8 @@ def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan
 
     Segment-hours without the core weather inputs are not scored.
     """
-    from wxrisk.board.tiers import segment_hour_signals
-    from wxrisk.model.predict import (
-        DRIVERS_MIN_RISK,
-        MAX_DRIVER_ROWS,
-        driver_rows,
-        feature_matrix,
-        predict_risk,
-    )
+    from wxrisk.board.tiers import segment_hour_signals, weather_risk
+    from wxrisk.model.predict import MAX_DRIVER_ROWS, driver_rows, feature_matrix, predict_risk
 
     covered = table.covered.reshape(stop - first, len(window.hours))
     table = table.covered_only()
@@ -241,10 +236,10 @@ def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan
     matrix = table.matrix if list(model.feature_names) == list(FEATURE_NAMES) else None
     scored = predict_risk(model, features, max_driver_rows=0, matrix=matrix)
     scored["baseline_risk"] = normal_hourly_risk(features)
-    risk = scored["risk"].to_numpy()
-    chosen = np.flatnonzero(driver_rows(risk, DRIVERS_MIN_RISK, MAX_DRIVER_ROWS))
+    ranked = weather_risk(scored)  # what the tiers rank: the board's top rows are the ones explained
+    chosen = np.flatnonzero(driver_rows(ranked, np.nextafter(0.0, 1.0), MAX_DRIVER_ROWS))
     x = matrix[chosen] if matrix is not None else feature_matrix(features.iloc[chosen], model.feature_names)
-    candidates = Candidates(chosen.astype(np.int64), risk[chosen], np.ascontiguousarray(x, dtype=np.float32))
+    candidates = Candidates(chosen.astype(np.int64), ranked[chosen], np.ascontiguousarray(x, dtype=np.float32))
     clock.lap("prediction")
     signals = segment_hour_signals(features, plan.rules)
     frame = board_frame(
@@ -313,8 +308,8 @@ class RunSummary:
 def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore],
                progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
     """Keep each tile's board columns as it comes; then the whole run: tiered against its own
-    ranking (`board.tiers.assign_tiers`), drivers in words for its riskiest rows (at most
-    `predict.MAX_DRIVER_ROWS`, whatever the tiles), its risk rows written once."""
+    ranking (`board.tiers.assign_tiers`), drivers in words for the rows ranked highest by what the
+    tiers rank (at most `predict.MAX_DRIVER_ROWS`, whatever the tiles), its risk rows written once."""
     from wxrisk.board.tiers import assign_tiers
     from wxrisk.model.predict import MAX_DRIVER_ROWS
 

@@ -232,6 +232,16 @@ def test_the_board_of_14_december_covers_every_segment_for_72_hours(leeds):
     assert (leeds["root"] / "leeds-board.csv").read_text(encoding="utf-8-sig").startswith("Priority,Stretch id,")
 
 
+def test_the_city_boards_highest_ranked_segment_hours_say_why(leeds):
+    """Short city segments have a small risk per segment-hour: the reasons follow the board's ranking
+    (ice_risk), not a floor on risk set for 1 km expressway segments."""
+    board = current_board_path_or_none(Path(leeds["env"]["WXRISK_BOARDS"]))
+    with open_board(board) as con:
+        top = con.execute("SELECT risk, top_drivers_en FROM risk ORDER BY ice_risk DESC LIMIT 500").df()
+    assert len(top) == 500 and top["risk"].max() < 0.003
+    assert top["top_drivers_en"].notna().all()
+
+
 def test_streamlit_board_renders_the_leeds_run_as_real_data(leeds, monkeypatch):
     for name, value in leeds["env"].items():
         monkeypatch.setenv(name, value)
