@@ -211,7 +211,10 @@ def test_the_page_types_the_floor_commands_the_test_runs():
 
 def test_lower_floors_for_short_segments_tier_more_of_the_frost(leeds):
     packaged, short = leeds["boards"]["packaged floors"], leeds["boards"]["short-segment floors"]
-    assert short["tiered"] >= packaged["tiered"]
+    if not FULL and not short["tiered"]:
+        pytest.skip("the clipped chain's ice_risk stays under both floor sets (nothing tiered): "
+                    "WXRISK_LEEDS_FULL=1 runs the page's frost")
+    assert short["tiered"] > packaged["tiered"]
     if FULL:
         page = DOC.read_text(encoding="utf-8")
         assert f"board: {packaged['stretches']} stretches" in page and f"board: {short['stretches']} stretches" in page
