@@ -59,11 +59,6 @@ def winter_name(winter: int) -> str:
     return f"{winter - 1}/{winter % 100:02d}"
 
 
-def winter_start(winter: int) -> datetime:
-    """1 July before the winter's January [UTC]."""
-    return datetime(winter - 1, 7, 1)
-
-
 # --- where features come from ---------------------------------------------------------------
 
 class DatabaseFeatures:
