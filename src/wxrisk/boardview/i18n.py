@@ -6,8 +6,6 @@ from __future__ import annotations
 from wxrisk.levels import CONDITION_WORDS, TIER_RGBA, WARNING_SHORT_WORDS, tier_word, warning_word, words
 from wxrisk.vocab import k_stake as k_stake  # the pages import it from here
 
-LANGS = ("zh", "en")
-
 STRINGS: dict[str, dict[str, str]] = {
     "app_title": {"zh": "冰雪道路风险研判", "en": "Ice and snow road risk board"},
     "language": {"zh": "语言 / Language", "en": "语言 / Language"},

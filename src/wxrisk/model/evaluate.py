@@ -84,9 +84,6 @@ class _Scored:
         return pd.concat(self.hourly).groupby(level=0).sum()
 
 
-LEVEL_COLUMNS = ("tier", "icing_warning", "visibility_warning")  # the published board's levels
-
-
 def published_risk(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
     """The latest complete run's risk, ice_risk, tier and warnings per segment-hour in `[start, end)`
     (forecast runs first)."""
