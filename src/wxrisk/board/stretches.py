@@ -94,7 +94,7 @@ def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int) -> Gr
     segments : `_clean_segments` of the segments table
     """
     position = _positions(frame["segment_id"], pd.Index(segments["segment_id"]))
-    rank = np.maximum(pd.Categorical(frame["tier"], categories=TIERS).codes, 0).astype(np.int8)
+    rank = np.maximum(_codes(frame["tier"], TIERS), 0).astype(np.int8)
     route_codes = pd.factorize(segments["route_key"])[0]
     risky = (rank >= min_rank) & (position >= 0)
     if not risky.any():
@@ -128,10 +128,18 @@ def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int) -> Gr
     )
 
 
+def _codes(values: pd.Series, categories) -> np.ndarray:
+    """Position of each value in `categories` (-1 for others); a categorical of just those
+    categories is read as it is."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and list(values.cat.categories) == list(categories):
+        return values.cat.codes.to_numpy()
+    return pd.Categorical(values, categories=categories).codes
+
+
 def _warning_codes(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=np.int8)
-    return np.maximum(pd.Categorical(frame[column], categories=WARNING_LEVELS).codes, 0).astype(np.int8)
+    return np.maximum(_codes(frame[column], WARNING_LEVELS), 0).astype(np.int8)
 
 
 # --- cells -> runs -> connected stretches -> episodes --------------------------------------------
@@ -227,11 +235,13 @@ def split_episodes(labels: np.ndarray, cols: np.ndarray, rank: np.ndarray, gap_h
                                  hourly.index.get_level_values(1).to_numpy(), hourly.to_numpy())
     bounds = np.r_[0, np.flatnonzero(np.diff(label_of)) + 1, len(label_of)]
     width = int(cols.max()) + 2
+    spans = col_of[bounds[1:] - 1] - col_of[bounds[:-1]] + 1
+    at_top = np.add.reduceat(rank_of == np.maximum.reduceat(rank_of, bounds[:-1]).repeat(np.diff(bounds)),
+                             bounds[:-1])
+    # a valley is gap_hours or more below some level, so below the stretch's top tier
+    may_cut = np.flatnonzero((spans >= gap_hours + 2) & (spans - at_top >= gap_hours))
     cut_keys = []  # label * width + the hour each new episode starts
-    for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-        span = col_of[last - 1] - col_of[first] + 1
-        if span < gap_hours + 2:
-            continue
+    for first, last, span in zip(bounds[may_cut], bounds[may_cut + 1], spans[may_cut], strict=True):
         series = np.zeros(span, dtype=np.int8)
         series[col_of[first:last] - col_of[first]] = rank_of[first:last]
         cut_keys += [label_of[first] * width + col_of[first] + cut for cut in episode_cuts(series, gap_hours)]
