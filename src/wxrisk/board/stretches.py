@@ -168,15 +168,17 @@ def hour_links(route: np.ndarray, col: np.ndarray, lo: np.ndarray, hi: np.ndarra
     gap, sorted along the road; overlapping neighbours are linked (runs of one hour never overlap)."""
     index = np.arange(len(route))
     firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    lo_rank = np.unique(lo, return_inverse=True)[1].astype(np.int64)  # sorts like lo, as one exact integer key
+    routes = int(route.max(initial=0)) + 1
     for delta in range(1, gap_hours + 2) if len(route) else ():
         later = col >= delta
         who = np.r_[index, index[later]]
         pair_col = np.r_[col, col[later] - delta]
         pair_route = np.r_[route, route[later]]
-        start = np.r_[lo, lo[later]] - gap_km / 2
-        end = np.r_[hi, hi[later]] + gap_km / 2
-        order = np.lexsort((start, pair_col, pair_route))
-        who, pair_col, pair_route, start, end = who[order], pair_col[order], pair_route[order], start[order], end[order]
+        # by hour, route and start along the road: two runs already in that order, merged
+        order = np.argsort((pair_col.astype(np.int64) * routes + pair_route) * len(lo) + lo_rank[who], kind="stable")
+        who, pair_col, pair_route = who[order], pair_col[order], pair_route[order]
+        start, end = lo[who] - gap_km / 2, hi[who] + gap_km / 2
         new_pair = np.r_[True, (pair_col[1:] != pair_col[:-1]) | (pair_route[1:] != pair_route[:-1])]
         reach = _running_max(end, np.cumsum(new_pair))
         joined = ~new_pair[1:] & (start[1:] <= reach[:-1])
@@ -219,8 +221,9 @@ def episode_cuts(hourly: np.ndarray, gap_hours: int) -> list[int]:
     cuts: list[int] = []
     for level in range(1, int(hourly.max()) + 1):
         at_level = np.flatnonzero(hourly >= level)
-        for left, right in zip(at_level[:-1], at_level[1:], strict=True):
-            if right - left - 1 < gap_hours or any(left < cut <= right for cut in cuts):
+        wide = np.flatnonzero(np.diff(at_level) - 1 >= gap_hours)
+        for left, right in zip(at_level[wide].tolist(), at_level[wide + 1].tolist(), strict=True):
+            if any(left < cut <= right for cut in cuts):
                 continue
             valley = hourly[left + 1:right]
             lowest = np.flatnonzero(valley == valley.min()) + left + 1
@@ -230,21 +233,21 @@ def episode_cuts(hourly: np.ndarray, gap_hours: int) -> list[int]:
 
 def split_episodes(labels: np.ndarray, cols: np.ndarray, rank: np.ndarray, gap_hours: int) -> np.ndarray:
     """Stretch numbers with each stretch cut into its episodes (`episode_cuts` of its hourly tier)."""
-    hourly = pd.DataFrame({"label": labels, "col": cols, "rank": rank}).groupby(["label", "col"])["rank"].max()
-    label_of, col_of, rank_of = (hourly.index.get_level_values(0).to_numpy(),
-                                 hourly.index.get_level_values(1).to_numpy(), hourly.to_numpy())
-    bounds = np.r_[0, np.flatnonzero(np.diff(label_of)) + 1, len(label_of)]
-    width = int(cols.max()) + 2
-    spans = col_of[bounds[1:] - 1] - col_of[bounds[:-1]] + 1
-    at_top = np.add.reduceat(rank_of == np.maximum.reduceat(rank_of, bounds[:-1]).repeat(np.diff(bounds)),
-                             bounds[:-1])
+    hourly = np.zeros((int(labels.max()) + 1, int(cols.max()) + 1), dtype=np.int8)  # stretch x hour: top rank
+    present = np.zeros(hourly.shape, dtype=bool)
+    present[labels, cols] = True
+    for level in range(1, int(rank.max(initial=0)) + 1):
+        at_level = rank >= level
+        hourly[labels[at_level], cols[at_level]] = level
+    first = present.argmax(axis=1)
+    spans = hourly.shape[1] - present[:, ::-1].argmax(axis=1) - first
+    at_top = (hourly == hourly.max(axis=1)[:, None]).sum(axis=1)
     # a valley is gap_hours or more below some level, so below the stretch's top tier
     may_cut = np.flatnonzero((spans >= gap_hours + 2) & (spans - at_top >= gap_hours))
+    width = hourly.shape[1] + 1
     cut_keys = []  # label * width + the hour each new episode starts
-    for first, last, span in zip(bounds[may_cut], bounds[may_cut + 1], spans[may_cut], strict=True):
-        series = np.zeros(span, dtype=np.int8)
-        series[col_of[first:last] - col_of[first]] = rank_of[first:last]
-        cut_keys += [label_of[first] * width + col_of[first] + cut for cut in episode_cuts(series, gap_hours)]
+    for label, start, span in zip(may_cut.tolist(), first[may_cut].tolist(), spans[may_cut].tolist(), strict=True):
+        cut_keys += [label * width + start + cut for cut in episode_cuts(hourly[label, start:start + span], gap_hours)]
     cut_keys = np.asarray(cut_keys, dtype=np.int64)
     episode = (np.searchsorted(cut_keys, labels * width + cols, side="right")
                - np.searchsorted(cut_keys, labels * width, side="right"))
