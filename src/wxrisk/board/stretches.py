@@ -82,53 +82,70 @@ def _clean_segments(segments_df: pd.DataFrame) -> pd.DataFrame:
 def _positions(ids: pd.Series, index: pd.Index) -> np.ndarray:
     """Position in `index` of each id (-1 when absent); a categorical looks up its categories once."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
-        by_category = index.get_indexer(ids.cat.categories.astype(str))
-        codes = ids.cat.codes.to_numpy()
-        return np.where(codes >= 0, by_category[np.maximum(codes, 0)], -1)
+        by_category = np.r_[index.get_indexer(ids.cat.categories.astype(str)), -1]
+        return by_category[ids.cat.codes.to_numpy()]  # code -1 (missing) reads the -1 at the end
     return index.get_indexer(ids.astype(str))
 
 
-def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int) -> Grid | None:
+HOUR_US = 3_600_000_000
+
+
+def _hours(valid_time: pd.Series) -> np.ndarray:
+    """Whole hours since 1970 [UTC] of naive UTC times."""
+    if not pd.api.types.is_datetime64_dtype(valid_time.dtype):
+        valid_time = pd.to_datetime(valid_time)
+    return valid_time.to_numpy().astype("datetime64[us]", copy=False).view(np.int64) // HOUR_US
+
+
+def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int, weather: np.ndarray | None = None
+               ) -> Grid | None:
     """The grid of the routes where some segment-hour reaches `min_rank`; None when none does.
 
     segments : `_clean_segments` of the segments table
+    weather  : `tiers.weather_risk(frame)` when already at hand
     """
     position = _positions(frame["segment_id"], pd.Index(segments["segment_id"]))
-    rank = np.maximum(_codes(frame["tier"], TIERS), 0).astype(np.int8)
+    rank = np.maximum(category_codes(frame["tier"], TIERS), 0).astype(np.int8)
     route_codes = pd.factorize(segments["route_key"])[0]
     risky = (rank >= min_rank) & (position >= 0)
     if not risky.any():
         return None
     on_risky_route = np.isin(route_codes, np.unique(route_codes[position[risky]]))
-    new_row = np.full(len(segments), -1)
-    new_row[on_risky_route] = np.arange(on_risky_route.sum())
-    rows = np.where(position >= 0, new_row[np.maximum(position, 0)], -1)
+    new_row = np.r_[np.full(len(segments), -1), -1]
+    new_row[np.flatnonzero(on_risky_route)] = np.arange(on_risky_route.sum())
+    rows = new_row[position]  # position -1 reads the -1 at the end
     kept = np.flatnonzero(rows >= 0)  # the scored rows on risky routes: all the grid needs
-    hours = pd.to_datetime(frame["valid_time"]).to_numpy()[kept].astype("datetime64[h]")
-    first = hours.min()
-    cols = (hours - first).astype(np.int64)
+    every_row = len(kept) == len(frame)
+
+    def take(values: np.ndarray) -> np.ndarray:
+        return values if every_row else values[kept]
+
+    hours = take(_hours(frame["valid_time"]))
+    first = int(hours.min())
+    cols = hours - first
     shape = (int(on_risky_route.sum()), int(cols.max()) + 1)
-    r = rows[kept]
+    cells = take(rows) * shape[1] + cols
 
     def layer(values: np.ndarray, dtype, fill=0) -> np.ndarray:
         out = np.full(shape, fill, dtype=dtype)
-        out[r, cols] = values
+        out.reshape(-1)[cells] = values
         return out
 
+    weather = take(weather) if weather is not None else weather_risk(frame, None if every_row else kept)
     return Grid(
         segments=segments[on_risky_route].reset_index(drop=True),
         route=route_codes[on_risky_route],
-        times=(first + np.arange(shape[1])).astype("datetime64[us]"),
-        rank=layer(rank[kept], np.int8),
-        weather=layer(weather_risk(frame, kept), np.float32),
-        risk=layer(frame["risk"].to_numpy(dtype="float64", na_value=0.0)[kept], np.float32),
-        icing=layer(_warning_codes(frame, "icing_warning")[kept], np.int8),
-        visibility=layer(_warning_codes(frame, "visibility_warning")[kept], np.int8),
+        times=(np.datetime64(first, "h") + np.arange(shape[1])).astype("datetime64[us]"),
+        rank=layer(take(rank), np.int8),
+        weather=layer(weather, np.float32),
+        risk=layer(take(frame["risk"].to_numpy(dtype="float64", na_value=0.0)), np.float32),
+        icing=layer(take(_warning_codes(frame, "icing_warning")), np.int8),
+        visibility=layer(take(_warning_codes(frame, "visibility_warning")), np.int8),
         source=layer(kept, np.int64, fill=-1),
     )
 
 
-def _codes(values: pd.Series, categories) -> np.ndarray:
+def category_codes(values: pd.Series, categories) -> np.ndarray:
     """Position of each value in `categories` (-1 for others); a categorical of just those
     categories is read as it is."""
     if isinstance(values.dtype, pd.CategoricalDtype) and list(values.cat.categories) == list(categories):
@@ -139,7 +156,7 @@ def _codes(values: pd.Series, categories) -> np.ndarray:
 def _warning_codes(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
         return np.zeros(len(frame), dtype=np.int8)
-    return np.maximum(_codes(frame[column], WARNING_LEVELS), 0).astype(np.int8)
+    return np.maximum(category_codes(frame[column], WARNING_LEVELS), 0).astype(np.int8)
 
 
 # --- cells -> runs -> connected stretches -> episodes --------------------------------------------
@@ -600,7 +617,8 @@ def _check_columns(frame: pd.DataFrame, columns, what: str) -> None:
         raise WxriskError(f"{what}: column(s) {', '.join(missing)} missing")
 
 
-def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict, tz: str) -> pd.DataFrame:
+def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict, tz: str,
+                    weather: np.ndarray | None = None) -> pd.DataFrame:
     """Stretches of the board, one row per stretch and episode (columns `STRETCH_COLUMNS`).
 
     frame       : the scored segment-hours (`wxrisk.scored.ScoredRun.frame`): `segment_id`,
@@ -610,6 +628,7 @@ def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict,
     segments_df : the `segments` table (K-stakes [km] along `route_id` when present, province,
                   midpoint, bridge, grade_pct)
     tz          : time zone of the times written in the reasons
+    weather     : `tiers.weather_risk(frame)`, when already at hand
     Times are naive UTC; `onset`/`end_time` are the first/last hour at or above the minimum tier;
     `tier_onsets` (JSON) the first hour at or above each tier reached; `warning_onsets` (JSON) the
     first hour at each warning level on the stretch's segments in its window.
@@ -619,7 +638,7 @@ def build_stretches(frame: pd.DataFrame, segments_df: pd.DataFrame, rules: dict,
     section = rules["stretch"]
     min_rank = TIER_RANK[section["min_tier"]]
     segments = _clean_segments(segments_df)
-    grid = board_grid(frame, segments, min_rank)
+    grid = board_grid(frame, segments, min_rank, weather)
     if grid is None:
         return pd.DataFrame(columns=STRETCH_COLUMNS)
     cells = stretch_labels(grid, section, min_rank)
