@@ -457,18 +457,54 @@ def build_run_board(con, settings: Settings, scored: ScoredRun) -> dict:
     return build_board(con, settings, scored.run_id, scored)
 
 
-def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterator[pd.DataFrame]:
+def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterable[pd.DataFrame]:
     """The resolved weather the features used, for the segments of the run's stretches: what the
     published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour),
-    a part of `segments_per_part` segments at a time."""
+    a part of `segments_per_part` segments at a time, each read on a thread of its own (a cursor
+    of `con`) while the part before it is written: the first as soon as this is called."""
     ids = set()
     for (members,) in con.execute("SELECT segment_ids FROM stretches WHERE run_id = ?", [plan.run_id]).fetchall():
         ids.update(json.loads(members or "[]"))
     ids = sorted(ids)
     first = plan.start - timedelta(hours=SNAPSHOT_WEATHER_HOURS_BEFORE)
-    for part in range(0, max(len(ids), 1), segments_per_part):
-        yield resolved_weather(con, plan.weather.source, ids[part:part + segments_per_part], first,
-                               plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+    reader = con.cursor()
+
+    def part(start: int) -> Callable[[], pd.DataFrame]:
+        return lambda: resolved_weather(reader, plan.weather.source, ids[start:start + segments_per_part], first,
+                                        plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+
+    return Ahead([part(start) for start in range(0, max(len(ids), 1), segments_per_part)], closing=reader)
+
+
+class Ahead:
+    """The results of `jobs` in order, each computed on a thread while the caller uses the one
+    before it; the first is started at once. `closing` is closed with it (once all are used, or
+    by `close`)."""
+
+    def __init__(self, jobs: Iterable[Callable[[], object]], closing=None):
+        self._jobs, self._closing = iter(jobs), closing
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead")
+        self._next = self._start()
+
+    def _start(self) -> Future | None:
+        job = next(self._jobs, None)
+        return None if job is None else self._pool.submit(job)
+
+    def __iter__(self) -> Iterator:
+        try:
+            while self._next is not None:
+                current, self._next = self._next, self._start()
+                yield current.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop after the job under way; close `closing`."""
+        self._next = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._closing is not None:
+            self._closing.close()
+            self._closing = None
 
 
 def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
@@ -485,8 +521,11 @@ def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSumma
         message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, not scored: "
                    f"{hour_ranges(summary.uncovered_hours)}")
     _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
-    return publish_run(con, settings, plan.run_id, weather=board_weather(con, plan), feature_labels=feature_labels(),
-                       staged=staged)
+    weather = board_weather(con, plan)  # read while the run's other tables are copied
+    try:
+        return publish_run(con, settings, plan.run_id, weather=weather, feature_labels=feature_labels(), staged=staged)
+    finally:
+        weather.close()
 
 
 def feature_labels() -> pd.DataFrame:
