@@ -229,18 +229,18 @@ def score_table(table: FeatureTable, window: FeatureWindow, model, plan: RunPlan
     Segment-hours without the core weather inputs are not scored.
     """
     from wxrisk.board.tiers import segment_hour_signals, weather_risk
-    from wxrisk.model.predict import MAX_DRIVER_ROWS, driver_rows, feature_matrix, predict_risk
+    from wxrisk.model.predict import MAX_DRIVER_ROWS, driver_rows, predict_risk
+    from wxrisk.model.registry import FeatureBlock
 
     covered = table.covered.reshape(stop - first, len(window.hours))
     table = table.covered_only()
     features = table.frame
-    matrix = table.matrix if list(model.feature_names) == list(FEATURE_NAMES) else None
-    scored = predict_risk(model, features, max_driver_rows=0, matrix=matrix)
+    block = FeatureBlock(table.block, tuple(FEATURE_NAMES))
+    scored = predict_risk(model, features, max_driver_rows=0, block=block)
     scored["baseline_risk"] = normal_hourly_risk(features)
     ranked = weather_risk(scored)  # what the tiers rank: the board's top rows are the ones explained
     chosen = np.flatnonzero(driver_rows(ranked, np.nextafter(0.0, 1.0), MAX_DRIVER_ROWS))
-    x = matrix[chosen] if matrix is not None else feature_matrix(features.iloc[chosen], model.feature_names)
-    candidates = Candidates(chosen.astype(np.int64), ranked[chosen], np.ascontiguousarray(x, dtype=np.float32))
+    candidates = Candidates(chosen.astype(np.int64), ranked[chosen], block.matrix(model.feature_names, chosen))
     clock.lap("prediction")
     signals = segment_hour_signals(features, plan.rules)
     frame = board_frame(
