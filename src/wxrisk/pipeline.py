@@ -320,9 +320,9 @@ class RiskRows:
         clock = Clock()
         try:
             store_risk(con, run_id, rows)
-            clock.lap("risk rows written (beside the board)")
+            clock.lap("risk rows written, beside board")
             staged = stage_risk(con, settings, run_id)
-            clock.lap("risk rows staged for the snapshot (beside the board)")
+            clock.lap("snapshot risk rows, beside board")
             return staged
         finally:
             con.close()
@@ -515,7 +515,7 @@ def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSumma
         began = time.perf_counter()
         staged = summary.risk_rows.written()
         summary.seconds.update(summary.risk_rows.seconds)
-        summary.seconds["publish: waiting for the risk rows"] = time.perf_counter() - began
+        summary.seconds["publish: waiting for risk rows"] = time.perf_counter() - began
     message = None
     if summary.status == "incomplete":
         message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, not scored: "

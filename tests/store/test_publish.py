@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 
 import duckdb
@@ -79,6 +81,16 @@ def test_a_staged_file_already_taken_is_copied_again(settings):
     staged.unlink()  # taken by an attempt that failed later on
     with open_board(publish_run(con, settings, "r1", staged=staged)) as board:
         assert board.execute("SELECT run_id, risk FROM risk").fetchall() == [("r1", 0.1)]
+
+
+def test_a_staged_file_left_by_a_killed_run_goes_once_old(settings):
+    con = connect(settings.db_path)
+    _add_run(con, "r1", 0.1)
+    killed, fresh = stage_risk(con, settings, "r1"), stage_risk(con, settings, "r1")
+    long_ago = time.time() - 7 * 3600
+    os.utime(killed, (long_ago, long_ago))
+    publish_run(con, settings, "r1")
+    assert not killed.exists() and fresh.exists(), "a run staging now keeps its file"
 
 
 def test_a_database_older_than_ice_risk_gains_the_column(tmp_path):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -41,6 +43,8 @@ BOARD_QUERIES: dict[str, str] = {
 }
 
 CURRENT = "CURRENT"
+STAGED_SUFFIX = ".staged.duckdb"
+STAGED_MAX_AGE_S = 6 * 3600  # a staged file older than this was left by a killed run [s]
 
 
 WEATHER_TYPES = {"segment_id": "TEXT", "valid_time": "TIMESTAMP", "kind": "TEXT", "t2m_c": "REAL", "d2m_c": "REAL",
@@ -59,7 +63,7 @@ def stage_risk(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) 
     """The snapshot's `risk` table of run `run_id`, copied from the working database into a staged
     file of `boards_dir` (a dot-file, never pruned nor shown) that `publish_run(staged=...)` then
     completes; so the 13 million rows of a national board can be copied while the board is built."""
-    staged = settings.boards_dir / f".{run_id}.{uuid.uuid4().hex}.staged.duckdb"
+    staged = settings.boards_dir / f".{run_id}.{uuid.uuid4().hex}{STAGED_SUFFIX}"
     staged.parent.mkdir(parents=True, exist_ok=True)
     con.execute("ATTACH ? AS staged", [str(staged)])
     try:
@@ -127,11 +131,16 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, into: str, run_id: str, names: 
 
 
 def _prune(boards: Path, keep: int) -> None:
+    """Keep the `keep` newest snapshots (and the current one); remove staged files of killed runs."""
     current = current_board_path_or_none(boards)
     snapshots = sorted(boards.glob("[!.]*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in snapshots[keep:]:
         if old != current:
             old.unlink(missing_ok=True)
+    for staged in boards.glob(f".*{STAGED_SUFFIX}"):
+        with suppress(FileNotFoundError):  # another run may take or remove its own meanwhile
+            if time.time() - staged.stat().st_mtime > STAGED_MAX_AGE_S:
+                staged.unlink(missing_ok=True)
 
 
 def current_board_path_or_none(boards_dir: Path) -> Path | None:
