@@ -46,6 +46,8 @@ def another_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnect
     """A second connection to `con`'s database, for a thread of its own: the same in-process
     database (its settings and memory limit), but it stays open when `con` closes (a cursor would not)."""
     path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    if path is None:  # a second connect would open a new, empty database
+        raise WxriskError("an in-memory database has no second connection: use a database file")
     other = duckdb.connect(path)
     other.execute("SET TimeZone = 'UTC'")
     return other
