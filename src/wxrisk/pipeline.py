@@ -510,22 +510,28 @@ class Ahead:
 def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
     """Mark the run complete (or incomplete) and publish it, with its weather, as the current board
     (once its risk rows are written, when they are being written beside the board)."""
-    staged = None
-    if summary.risk_rows is not None:
-        began = time.perf_counter()
-        staged = summary.risk_rows.written()
-        summary.seconds.update(summary.risk_rows.seconds)
-        summary.seconds["publish: waiting for risk rows"] = time.perf_counter() - began
-    message = None
-    if summary.status == "incomplete":
-        message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, not scored: "
-                   f"{hour_ranges(summary.uncovered_hours)}")
-    _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
-    weather = board_weather(con, plan)  # read while the run's other tables are copied
+    weather = board_weather(con, plan)  # its first part is read while the risk rows and other tables are written
     try:
+        staged = _risk_rows_written(summary)
+        message = None
+        if summary.status == "incomplete":
+            message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, "
+                       f"not scored: {hour_ranges(summary.uncovered_hours)}")
+        _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
         return publish_run(con, settings, plan.run_id, weather=weather, feature_labels=feature_labels(), staged=staged)
     finally:
         weather.close()
+
+
+def _risk_rows_written(summary: RunSummary) -> Path | None:
+    """Wait for the risk rows being written beside the board; their staged snapshot file."""
+    if summary.risk_rows is None:
+        return None
+    began = time.perf_counter()
+    staged = summary.risk_rows.written()
+    summary.seconds.update(summary.risk_rows.seconds)
+    summary.seconds["publish: waiting for risk rows"] = time.perf_counter() - began
+    return staged
 
 
 def feature_labels() -> pd.DataFrame:
