@@ -31,7 +31,8 @@ WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype
 CORE_WEATHER = ("t2m_c", "precip_mm")  # an hour is covered when each of these the run has is there
 LOOKBACK_HOURS = 48  # earlier hours read for accumulations and "hours since" [h]
 CHUNK_HOURS = 720  # hours computed per block [h]
-CELLS_PER_BLOCK = 4_000_000  # segment-hours (look-back included) per block, bounds the working memory
+CELLS_PER_BLOCK = 4_000_000  # segment-hours (look-back included) read at once, bounds the working memory
+COMPUTE_CELLS = 262_144  # segment-hours computed at once: temporaries that stay in the cache and the heap
 WEATHER_CELL_DEG = 0.25  # segments in one such box share a reference height [°]
 SUNSET_ELEVATION_DEG = -0.833  # the sun's upper limb at the horizon, refraction included [°]
 HOUR = dt.timedelta(hours=1)
@@ -172,6 +173,7 @@ def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np
     hours = window.hours
     chunk_h = min(len(hours), CHUNK_HOURS)
     block_s = max(1, CELLS_PER_BLOCK // (chunk_h + LOOKBACK_HOURS))
+    compute_s = max(1, COMPUTE_CELLS // (chunk_h + LOOKBACK_HOURS))
     core = [c for c in CORE_WEATHER if c not in window.missing_inputs]
     for h0 in range(0, len(hours), chunk_h):
         chunk_hours = hours[h0:h0 + chunk_h]
@@ -179,17 +181,21 @@ def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np
         cal_read = _calendar_block(read_hours, window.timezone)  # the look-back's traffic feeds the road surface
         cal = {name: values[LOOKBACK_HOURS:] for name, values in cal_read.items()}
         for s0 in range(0, len(segs), block_s):
-            block = segs.iloc[s0:s0 + block_s]
-            cells = (slice(s0, s0 + len(block)), slice(h0, h0 + len(chunk_hours)))
-            weather = _read_weather(con, window.source, block["segment_id"], chunk_hours[0], len(chunk_hours))
+            read = segs.iloc[s0:s0 + block_s]
+            weather = _read_weather(con, window.source, read["segment_id"], chunk_hours[0], len(chunk_hours))
             scored = np.s_[:, LOOKBACK_HOURS:]
-            covered[cells] = np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True
-            traffic = _traffic(block, cal_read)
-            feats = _weather_features(weather, block, chunk_hours, traffic)
-            feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
-            feats |= _history_features(window.incidents, block, chunk_hours, window.start)
-            for name in FEATURE_NAMES:
-                out[name][cells] = feats[name]
+            covered[s0:s0 + len(read), h0:h0 + len(chunk_hours)] = (
+                np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True)
+            for c0 in range(0, len(read), compute_s):  # in pieces whose temporaries stay in the cache
+                block = read.iloc[c0:c0 + compute_s]
+                cells = (slice(s0 + c0, s0 + c0 + len(block)), slice(h0, h0 + len(chunk_hours)))
+                traffic = _traffic(block, cal_read)
+                feats = _weather_features({c: v[c0:c0 + compute_s] for c, v in weather.items()}, block, chunk_hours,
+                                          traffic)
+                feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
+                feats |= _history_features(window.incidents, block, chunk_hours, window.start)
+                for name in FEATURE_NAMES:
+                    out[name][cells] = feats[name]
 
 
 def _whole_hour(value, what: str) -> dt.datetime:
@@ -250,17 +256,24 @@ def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_ho
                            [n_hours, t0, t0, t1, *source.params]).fetchnumpy()
 
 
-def _resolve(rows: dict, shape: tuple[int, int]) -> tuple[dict, np.ndarray]:
+def _resolve(rows: dict, shape: tuple[int, int], with_kind: bool = True) -> tuple[dict, np.ndarray | None]:
     """One value per cell and variable by the rule (forecast first, then the newest import), as
-    (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value."""
-    arrays, from_forecast = {}, np.zeros(shape, dtype=bool)
+    (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value
+    (when `with_kind`, else None)."""
+    arrays, from_forecast = {}, np.zeros(shape, dtype=bool) if with_kind else None
+    one_row_a_cell = len(rows["cell"]) == 0 or np.bincount(rows["cell"]).max() <= 1
     for col in WEATHER_COLUMNS:
-        present = np.flatnonzero(~np.isnan(rows[col]))
-        keep = present[_preferred_rows(rows["cell"][present], rows["is_forecast"][present],
-                                       rows["import_id"][present])]
         grid = np.full(shape, np.nan, dtype=np.float32)
+        if one_row_a_cell and not with_kind:  # a missing value lands as the NaN already there
+            grid.reshape(-1)[rows["cell"]] = rows[col]
+            arrays[col] = grid
+            continue
+        present = np.flatnonzero(~np.isnan(rows[col]))
+        keep = present if one_row_a_cell else present[_preferred_rows(
+            rows["cell"][present], rows["is_forecast"][present], rows["import_id"][present])]
         grid.reshape(-1)[rows["cell"][keep]] = rows[col][keep]
-        from_forecast.reshape(-1)[rows["cell"][keep][rows["is_forecast"][keep]]] = True
+        if with_kind:
+            from_forecast.reshape(-1)[rows["cell"][keep][rows["is_forecast"][keep]]] = True
         arrays[col] = grid
     return arrays, from_forecast
 
@@ -269,7 +282,7 @@ def _read_weather(con, source: WeatherSource, segment_ids, first_hour, n_hours: 
     """(segments, LOOKBACK_HOURS + n_hours) float32 arrays per weather column, NaN where missing."""
     t0 = pd.Timestamp(first_hour).to_pydatetime() - dt.timedelta(hours=LOOKBACK_HOURS)
     shape = (len(segment_ids), LOOKBACK_HOURS + n_hours)
-    return _resolve(_weather_rows(con, source, segment_ids, t0, shape[1]), shape)[0]
+    return _resolve(_weather_rows(con, source, segment_ids, t0, shape[1]), shape, with_kind=False)[0]
 
 
 def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segment_ids, first_hour,
@@ -293,14 +306,14 @@ def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segm
     return frame
 
 
-def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
-    """One row per cell: a forecast before an analysis, then the latest import (indices or all).
+def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray:
+    """One row per cell: a forecast before an analysis, then the latest import (indices).
 
     Applied per column to the rows that carry a value, so files holding different variables
     for the same hours (ERA5 t2m and tp downloaded apart) combine instead of hiding each other.
     """
-    if len(cell) == 0 or np.bincount(cell).max() <= 1:
-        return slice(None)
+    if len(cell) == 0:
+        return np.zeros(0, dtype=np.int64)
     order = np.lexsort((import_id, is_forecast, cell))
     last_of_cell = np.append(cell[order][1:] != cell[order][:-1], True)
     return order[last_of_cell]
