@@ -247,13 +247,18 @@ def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_ho
     ids = pd.DataFrame({"segment_id": np.asarray(segment_ids, dtype=object),
                         "s": np.arange(len(segment_ids), dtype=np.int32)})
     values = ", ".join(f"coalesce(CAST(w.{c} AS REAL), 'NaN'::REAL) AS {c}" for c in WEATHER_COLUMNS)
-    with frame_registered(con, name, ids):
+    with frame_registered(con, name, ids):  # the id range lets the scan drop most rows before the join
         return con.execute(f"""
             SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
                    w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
             FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
-            WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}""",
-                           [n_hours, t0, t0, t1, *source.params]).fetchnumpy()
+            WHERE w.valid_time >= ? AND w.valid_time < ? AND w.segment_id BETWEEN ? AND ? AND {source.where}""",
+                           [n_hours, t0, t0, t1, *_id_range(ids["segment_id"]), *source.params]).fetchnumpy()
+
+
+def _id_range(segment_ids: pd.Series) -> list:
+    """The smallest and largest id (None, None for no ids: BETWEEN NULL matches nothing)."""
+    return [segment_ids.min(), segment_ids.max()] if len(segment_ids) else [None, None]
 
 
 def _resolve(rows: dict, shape: tuple[int, int], with_kind: bool = True) -> tuple[dict, np.ndarray | None]:
