@@ -13,7 +13,9 @@ its segments' whole time series, so a national board never holds the whole table
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -150,11 +152,28 @@ def tile_features(con: duckdb.DuckDBPyConnection, window: FeatureWindow, first: 
                   stop: int | None = None) -> FeatureTable:
     """The feature rows of segments `[first, stop)` of the window, every hour of the window."""
     segs = window.segments.iloc[first:stop].reset_index(drop=True)
-    block = np.empty((len(FEATURE_NAMES), len(segs) * len(window.hours)), dtype=np.float32)
-    out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
-    covered = np.empty((len(segs), len(window.hours)), dtype=bool)
-    _fill(con, window, segs, out, covered)
+    with _without_hugepage_hint():
+        block = np.empty((len(FEATURE_NAMES), len(segs) * len(window.hours)), dtype=np.float32)
+        out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
+        covered = np.empty((len(segs), len(window.hours)), dtype=bool)
+        _fill(con, window, segs, out, covered)
     return _table(segs, window, block, covered)
+
+
+@contextlib.contextmanager
+def _without_hugepage_hint():
+    """Allocate without numpy's MADV_HUGEPAGE hint on large arrays: where the kernel defragments
+    on demand for hinted memory (`transparent_hugepage/defrag = madvise`, a common default), the
+    first write to a tile's 200 MB block stalled on compaction (0.3 s of system time a tile)."""
+    hint = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    if hint is None:
+        yield
+        return
+    before = hint(False)
+    try:
+        yield
+    finally:
+        hint(before)
 
 
 def build_features(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, weather_kind: str = "analysis",
@@ -399,10 +418,21 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours, traffic: np.nda
 
 
 def _calendar_block(chunk_hours, tz: str) -> dict[str, np.ndarray]:
-    """Calendar and traffic profile of the hour each row describes, [valid_time - 1 h, valid_time)."""
-    cal = calendar.calendar_columns(chunk_hours - np.timedelta64(1, "h"), tz)
+    """Calendar and traffic profile of the hour each row describes, [valid_time - 1 h, valid_time)
+    (read-only arrays, worked out once for all the tiles of a window)."""
+    first = np.datetime64(chunk_hours[0], "h")
+    return _calendar_of_hours(int(first.astype(np.int64)), len(chunk_hours), tz)
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar_of_hours(first_hour: int, n_hours: int, tz: str) -> dict[str, np.ndarray]:
+    """`_calendar_block` of the n_hours hours from first_hour [hours since 1970, UTC]."""
+    hours = np.datetime64(first_hour, "h") + np.arange(n_hours).astype("timedelta64[h]")
+    cal = calendar.calendar_columns(hours.astype("datetime64[us]") - np.timedelta64(1, "h"), tz)
     cal["travel_rush_factor"] = exposure.travel_rush_factor(cal["travel_rush_day"], cal["is_holiday"])
     cal["hour_share"] = exposure.hour_share(cal["hour_local"])
+    for values in cal.values():
+        values.flags.writeable = False
     return cal
 
 

@@ -393,13 +393,14 @@ def surface_state_mm(liquid_mm, snow_mm, road_c, dew_point_c, wind_ms, traffic_v
     n_blocks = (n_hours + max(pad, 0) - first_column) // every
 
     def by_run(values: np.ndarray) -> np.ndarray:
-        """(every, segments, blocks) copy: [k % every, :, g + k // every] is step k + 1 of run g
-        (zero past the last hour: runs that reach beyond it are never returned)."""
+        """(every, blocks, segments) copy: [k % every, g + k // every] is step k + 1 of run g, so
+        that one step of every run is one contiguous (runs, segments) slice (zero past the last
+        hour: runs that reach beyond it are never returned)."""
         values = np.broadcast_to(values, (n_segments, n_hours))
-        runs = np.zeros((every, n_segments, n_blocks), dtype=values.dtype)
+        runs = np.zeros((every, n_blocks, n_segments), dtype=values.dtype)
         hours = values[:, first_column:first_column + n_blocks * every]
         full, rest = divmod(hours.shape[1], every)
-        by_hour = runs.transpose(1, 2, 0)
+        by_hour = runs.transpose(2, 1, 0)
         by_hour[:, :full] = hours[:, :full * every].reshape(n_segments, full, every)
         if rest:
             by_hour[:, full, :rest] = hours[:, full * every:]
@@ -408,18 +409,18 @@ def surface_state_mm(liquid_mm, snow_mm, road_c, dew_point_c, wind_ms, traffic_v
     flux = vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa)
     forcing = surface_forcing(*(by_run(v) for v in (liquid_mm, snow_mm, road_c, flux, traffic_vph)))
     unknown = by_run(np.isnan(liquid_mm) | np.isnan(snow_mm) | np.isnan(road_c))
-    state = tuple(np.zeros((n_segments, n_runs), dtype=np.float32) for _ in range(3))
-    scratch = tuple(np.empty((n_segments, n_runs), dtype=np.float32) for _ in range(2))
-    missing = np.zeros((n_segments, n_runs), dtype=bool)
+    state = tuple(np.zeros((n_runs, n_segments), dtype=np.float32) for _ in range(3))
+    scratch = tuple(np.empty((n_runs, n_segments), dtype=np.float32) for _ in range(2))
+    missing = np.zeros((n_runs, n_segments), dtype=bool)
     out = tuple(np.full((n_segments, n_hours - from_hour), np.nan, dtype=np.float32) for _ in range(3))
     for step in range(1, steps + 1):
         within, block = (step - 1) % every, (step - 1) // every
-        taken = np.s_[within, :, block:block + n_runs]
+        taken = np.s_[within, block:block + n_runs]
         missing |= unknown[taken]
         surface_step(state, {k: v[taken] for k, v in forcing.items()}, scratch)
         if step >= SURFACE_MEMORY_H:
             hours_out = first_restart + step + np.arange(n_runs) * every - first_out
             inside = (hours_out >= 0) & (hours_out < n_hours - from_hour)
             for target, values in zip(out, state, strict=True):
-                target[:, hours_out[inside]] = np.where(missing, np.nan, values)[:, inside]
+                target[:, hours_out[inside]] = np.where(missing, np.nan, values)[inside].T
     return out
