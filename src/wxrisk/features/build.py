@@ -17,7 +17,9 @@ import contextlib
 import datetime as dt
 import functools
 import itertools
-from dataclasses import dataclass
+import sys
+import threading
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -121,6 +123,7 @@ class FeatureWindow:
     timezone: str
     missing_inputs: tuple[str, ...]
     segments_without_weather: int
+    blocks: _Blocks = field(default_factory=lambda: _Blocks(), repr=False, compare=False)
 
     def tiles(self, segments_per_tile: int) -> list[tuple[int, int]]:
         """Consecutive `[first, stop)` ranges of `segments` of at most `segments_per_tile` each."""
@@ -153,11 +156,33 @@ def tile_features(con: duckdb.DuckDBPyConnection, window: FeatureWindow, first: 
     """The feature rows of segments `[first, stop)` of the window, every hour of the window."""
     segs = window.segments.iloc[first:stop].reset_index(drop=True)
     with _without_hugepage_hint():
-        block = np.empty((len(FEATURE_NAMES), len(segs) * len(window.hours)), dtype=np.float32)
+        block = window.blocks.take((len(FEATURE_NAMES), len(segs) * len(window.hours)))
         out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
         covered = np.empty((len(segs), len(window.hours)), dtype=bool)
         _fill(con, window, segs, out, covered)
     return _table(segs, window, block, covered)
+
+
+class _Blocks:
+    """Feature blocks of a window's tiles, reused once no table (nor any view of one) holds them:
+    the kernel's first touch of a fresh 200 MB block cost more than computing some features."""
+
+    KEPT = 2  # blocks kept for reuse (a tile scored while the next is computed)
+
+    def __init__(self):
+        self._kept: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        """An uninitialised float32 block of `shape`: a kept one nothing else references, else a new one."""
+        with self._lock:
+            for block in self._kept:
+                if block.shape == shape and sys.getrefcount(block) <= 3:  # the list, `block`, the call
+                    return block
+            block = np.empty(shape, dtype=np.float32)
+            if len(self._kept) < self.KEPT:
+                self._kept.append(block)
+            return block
 
 
 @contextlib.contextmanager
