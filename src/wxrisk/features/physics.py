@@ -274,7 +274,8 @@ def contact_melt_fraction(road_c):
     """
     t = _float(road_c)
     between = 0.25 * np.sin(np.pi * np.clip(t, 0.0, CONTACT_BAND_K) / CONTACT_BAND_K) + 0.75
-    return np.where(t <= 0.0, 0.0, np.where(t >= CONTACT_BAND_K, 1.0, between))
+    in_band = (t > 0.0) & (t < CONTACT_BAND_K)  # NaN: neither, and NaN x 0 stays NaN
+    return between * in_band + (t >= CONTACT_BAND_K)  # blends without np.where's unpredictable branches
 
 
 def vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa):
@@ -311,11 +312,12 @@ def surface_forcing(liquid_mm, snow_mm, road_c, flux_mm, traffic_vph) -> dict[st
         return np.nan_to_num(np.broadcast_to(np.asarray(values, dtype=np.float32), shape), nan=0.0)
 
     contact, road, snow, flux = hourly(contact_melt_fraction(road)), hourly(road), hourly(snow_mm), hourly(flux_mm)
-    frozen = road <= 0.0
+    frozen = (road <= 0.0).astype(np.float32)  # 1 or 0: masks as products (finite values only)
+    thawed = 1.0 - frozen
     deposit = np.maximum(flux, 0.0)
     return {"liquid_mm": hourly(liquid_mm), "snow_melt_mm": snow * contact, "snow_lying_mm": snow * (1.0 - contact),
-            "frozen": frozen.astype(np.float32), "thawed": (~frozen).astype(np.float32), "deposit_water_mm": np.where(frozen, 0.0, deposit),
-            "deposit_ice_mm": np.where(frozen, deposit, 0.0), "drying_mm": np.maximum(-flux, 0.0),
+            "frozen": frozen, "thawed": thawed, "deposit_water_mm": deposit * thawed, "deposit_ice_mm": deposit * frozen,
+            "drying_mm": np.maximum(-flux, 0.0),
             "melt_mm": MELT_MM_PER_K_H * np.maximum(road, 0.0), "pack_share": hourly(-np.expm1(-traffic / PACK_VPH)),
             "wear_keep": hourly(np.exp(-traffic / ICE_WEAR_VPH)), "splash_keep": hourly(np.exp(-traffic / SPLASH_VPH))}
 
