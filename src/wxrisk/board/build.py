@@ -8,7 +8,7 @@ import pandas as pd
 from wxrisk.board.dispatch import plan_dispatch
 from wxrisk.board.measures import assign_measures, load_playbook
 from wxrisk.board.priority import prioritise
-from wxrisk.board.stretches import build_stretches, category_codes
+from wxrisk.board.stretches import SEGMENT_COLUMNS, build_stretches, category_codes
 from wxrisk.board.tiers import tier_cuts, weather_risk
 from wxrisk.config import Settings, WxriskError
 from wxrisk.levels import TIERS
@@ -17,6 +17,7 @@ from wxrisk.store.db import transaction
 from wxrisk.vocab import insert_frame
 
 BOARD_TABLES = ("stretches", "stretch_measures", "dispatch")
+SEGMENT_READ = (*SEGMENT_COLUMNS, "route_id", "bridge", "grade_pct")  # what stretches read of `segments`
 
 
 def _insert(con, table: str, run_id: str, frame: pd.DataFrame, columns: list[str]) -> None:
@@ -52,7 +53,8 @@ def build_board(con, settings: Settings, run_id: str, scored: ScoredRun) -> dict
     if run is None:
         raise WxriskError(f"run {run_id}: no such run")
     rules, book = scored.rules, load_playbook(settings.playbook)
-    segments = con.execute("SELECT * FROM segments").df()  # all: a stretch's border check looks beyond the run
+    # every segment: a stretch's border check looks beyond the run
+    segments = con.execute(f"SELECT {', '.join(SEGMENT_READ)} FROM segments").df()
     teams = con.execute("SELECT team_id, name, province, lon, lat, cars FROM teams ORDER BY team_id").df()
 
     weather = weather_risk(scored.frame)

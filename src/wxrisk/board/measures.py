@@ -190,32 +190,39 @@ class StretchCalls:
         return self.by_warning[text]
 
 
+def _measure_rows(calls: dict[str, Call], book: dict) -> tuple[list, ...]:
+    """The rows of a stretch's calls as columns `MEASURE_COLUMNS[1:]` (all but the stretch id)."""
+    rows = []
+    for measure_id, call in calls.items():
+        measure = book["measures"][measure_id]
+        lead = float(measure["lead_hours"])
+        rows.append((measure_id, measure["label_zh"], measure["label_en"], call.at - pd.Timedelta(hours=lead), lead,
+                     f"{call.zh}：提前 {lead:g} 小时{measure['label_zh']}",
+                     f"{call.en}: {measure['label_en']} {lead:g} h ahead", int(measure["priority"]),
+                     bool(measure["police"])))
+    return tuple(list(column) for column in zip(*rows, strict=True)) if rows else ([],) * (len(MEASURE_COLUMNS) - 1)
+
+
 def assign_measures(stretches: pd.DataFrame, book: dict, tz: str) -> pd.DataFrame:
     """The measures of every stretch (columns `MEASURE_COLUMNS`), by priority.
 
     stretches : rows of `build_stretches` (`tier`, `conditions` JSON, `tier_onsets` JSON [UTC],
                 optionally `warning_onsets` JSON)
     `start_at` [UTC naive] = when the calling hour begins - the measure's lead time.
+    Stretches alike in tier, conditions and onsets get the same rows, worked out once.
     """
     calls_of = StretchCalls(book, tz)
+    rows_of: dict[tuple, tuple[list, ...]] = {}
     columns: dict[str, list] = {name: [] for name in MEASURE_COLUMNS}
-    worded: dict[tuple[Call, str], tuple] = {}  # (call, measure id) -> start_at, reason_zh, reason_en
     warned = stretches["warning_onsets"].tolist() if "warning_onsets" in stretches else [None] * len(stretches)
     for stretch_id, *stretch in zip(*(stretches[c].tolist() for c in ("stretch_id", "tier", "conditions",
                                                                      "tier_onsets", "onset")), warned, strict=True):
-        for measure_id, call in calls_of(*stretch).items():
-            measure = book["measures"][measure_id]
-            lead = float(measure["lead_hours"])
-            if (call, measure_id) not in worded:
-                worded[call, measure_id] = (call.at - pd.Timedelta(hours=lead),
-                                            f"{call.zh}：提前 {lead:g} 小时{measure['label_zh']}",
-                                            f"{call.en}: {measure['label_en']} {lead:g} h ahead")
-            start_at, reason_zh, reason_en = worded[call, measure_id]
-            for name, value in (("stretch_id", stretch_id), ("measure_id", measure_id),
-                                ("label_zh", measure["label_zh"]), ("label_en", measure["label_en"]),
-                                ("start_at", start_at), ("lead_hours", lead), ("reason_zh", reason_zh),
-                                ("reason_en", reason_en), ("priority", int(measure["priority"])),
-                                ("police", bool(measure["police"]))):
-                columns[name].append(value)
+        key = tuple(stretch)
+        rows = rows_of.get(key)
+        if rows is None:
+            rows = rows_of[key] = _measure_rows(calls_of(*stretch), book)
+        columns["stretch_id"] += [stretch_id] * len(rows[0])
+        for name, values in zip(MEASURE_COLUMNS[1:], rows, strict=True):
+            columns[name] += values
     frame = pd.DataFrame(columns if columns["stretch_id"] else [], columns=MEASURE_COLUMNS)
     return frame.sort_values(["stretch_id", "priority"], ignore_index=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from json.encoder import encode_basestring_ascii
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,15 @@ from scipy.sparse.csgraph import connected_components
 
 from wxrisk.board.tiers import CONDITION_COLUMNS, weather_risk
 from wxrisk.config import WxriskError
-from wxrisk.levels import CONDITION_WORDS, TIER_RANK, TIERS, WARNING_LEVELS, tier_word, warning_word
+from wxrisk.levels import (
+    CONDITION_WORDS,
+    TIER_RANK,
+    TIERS,
+    WARNING_KINDS,
+    WARNING_LEVELS,
+    tier_word,
+    warning_word,
+)
 from wxrisk.vocab import haversine_km, k_stake, local_stamp
 
 SEGMENT_COLUMNS = ("segment_id", "road_ref", "feature_id", "name", "province", "km_from", "km_to", "lon", "lat")
@@ -294,21 +303,27 @@ def stretch_labels(grid: Grid, section: dict, min_rank: int) -> pd.DataFrame:
 
 
 def _summaries(cells: pd.DataFrame, frame: pd.DataFrame, min_rank: int) -> pd.DataFrame:
-    """One row per stretch from its risky cells: extent, hours, tier, peak cell, first hour at each
-    tier, and the weather conditions met in its risky hours (one groupby)."""
+    """One row per stretch (by label) from its risky cells: extent, hours, tier, peak cell (the first
+    with the highest weather risk), first hour at each tier (NaN where never), and the weather
+    conditions met in its risky hours."""
+    label = cells["label"].to_numpy()
+    order = np.argsort(label, kind="stable")  # each stretch's cells together, in cell order
+    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    row, col, rank, weather, source = (cells[c].to_numpy()[order] for c in ("row", "col", "rank", "weather", "source"))
+    summary = pd.DataFrame({"row_lo": np.minimum.reduceat(row, starts), "row_hi": np.maximum.reduceat(row, starts),
+                            "col_lo": np.minimum.reduceat(col, starts), "col_hi": np.maximum.reduceat(col, starts),
+                            "rank": np.maximum.reduceat(rank, starts)})
     for name in CONDITION_COLUMNS:
-        cells[name] = frame[name].to_numpy(dtype=bool)[cells["source"]] if name in frame else False
-    groups = cells.groupby("label", sort=True)
-    summary = groups.agg(row_lo=("row", "min"), row_hi=("row", "max"), col_lo=("col", "min"),
-                         col_hi=("col", "max"), rank=("rank", "max"), peak=("weather", "idxmax"),
-                         **{name: (name, "any") for name in CONDITION_COLUMNS})
+        summary[name] = np.logical_or.reduceat(frame[name].to_numpy(dtype=bool)[source], starts) if name in frame else False
+    never = np.iinfo(np.int64).max
     for tier in TIERS[min_rank:]:
-        summary[f"onset_{tier}"] = cells["col"].where(cells["rank"] >= TIER_RANK[tier]).groupby(cells["label"]).min()
-    summary["peak_col"] = cells["col"].to_numpy()[summary["peak"].to_numpy()]
-    summary["peak_source"] = cells["source"].to_numpy()[summary["peak"].to_numpy()]
-    summary["peak_weather"] = cells["weather"].to_numpy()[summary["peak"].to_numpy()]
+        first = np.minimum.reduceat(np.where(rank >= TIER_RANK[tier], col, never), starts)
+        summary[f"onset_{tier}"] = np.where(first == never, np.nan, first)
+    highest = np.fmax.reduceat(weather, starts).repeat(np.diff(np.r_[starts, len(weather)]))
+    peak = np.minimum(_first_where(weather == highest, starts), np.r_[starts[1:], len(weather)] - 1)
+    summary["peak_col"], summary["peak_source"], summary["peak_weather"] = col[peak], source[peak], weather[peak]
     for column in ("top_drivers", "top_drivers_en"):
-        texts = frame[column].take(summary["peak_source"].to_numpy()).to_numpy(dtype=object) if column in frame else None
+        texts = frame[column].take(source[peak]).to_numpy(dtype=object) if column in frame else None
         summary[column] = [t if isinstance(t, str) else "" for t in texts] if texts is not None else ""
     return summary
 
@@ -459,51 +474,64 @@ def _expected(grid: Grid, summary: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
                           dtype=np.float64) for layer in (grid.risk, grid.weather))
 
 
-@dataclass(frozen=True)
-class Figures:
-    """What a stretch's reasons say."""
+class _Words:
+    """The words of a board's reasons; each repeated phrase (K-stake, tier, conditions, warnings)
+    is written once per board."""
 
-    road: str
-    km_from: float
-    km_to: float
-    tier: str
-    peak_weather: float
-    peak_time: pd.Timestamp
-    expected: float
-    expected_weather: float
-    warnings: dict[str, str]
-    conditions: list[str]
-    drivers: tuple[str, str]
+    def __init__(self, times: np.ndarray, tz: str) -> None:
+        self.local = [local_hour_words(pd.Timestamp(t), tz) for t in times]  # per grid column
+        self.tiers = {tier: (tier_word(tier), tier_word(tier, "en")) for tier in TIERS}
+        self.stakes: dict[float, str] = {}
+        self.conditions: dict[tuple[str, ...], tuple[str, str]] = {}
+        self.warnings: dict[tuple[str, ...], tuple[str, str]] = {}
+
+    def k_stake(self, km: float) -> str:
+        if km not in self.stakes:
+            self.stakes[km] = k_stake(km)
+        return self.stakes[km]
+
+    def _conditions(self, conditions: tuple[str, ...]) -> tuple[str, str]:
+        if conditions not in self.conditions:
+            self.conditions[conditions] = ("、".join(CONDITION_WORDS[c][0] for c in conditions) or "风险偏高",
+                                           ", ".join(CONDITION_WORDS[c][1] for c in conditions) or "raised risk")
+        return self.conditions[conditions]
+
+    def _warnings(self, levels: tuple[str, ...]) -> tuple[str, str]:
+        """`levels`: the stretch's level of each of WARNING_KINDS."""
+        if levels not in self.warnings:
+            warned = [(kind, level) for kind, level in zip(WARNING_KINDS, levels, strict=True) if level != "none"]
+            self.warnings[levels] = (
+                "；" + "、".join(warning_word(kind, level) for kind, level in warned) if warned else "",
+                "; " + "; ".join(warning_word(kind, level, "en") for kind, level in warned) if warned else "")
+        return self.warnings[levels]
+
+    def reasons(self, road: str, km_from: float, km_to: float, tier: str, peak_weather: float, peak_col: int,
+                expected: float, expected_weather: float, levels: tuple[str, ...], conditions: tuple[str, ...],
+                drivers: tuple[str, str]) -> tuple[str, str]:
+        """Why the stretch is on the board, in Chinese and English (peak_col: the grid column of its peak)."""
+        local_zh, local_en = self.local[peak_col]
+        stakes = f"{road} {self.k_stake(km_from)}–{self.k_stake(km_to)}"
+        tier_zh, tier_en = self.tiers[tier]
+        cond_zh, cond_en = self._conditions(conditions)
+        peak = percent_text(peak_weather)
+        warned_zh, warned_en = self._warnings(levels)
+        zh = (f"{stakes}：{tier_zh}等级，{local_zh}天气风险峰值 {peak}，"
+              f"预计天气事故 {expected_weather:.2f} 起（全部事故 {expected:.2f} 起）；条件：{cond_zh}{warned_zh}")
+        en = (f"{stakes}: {tier_en}, peak weather risk {peak} at {local_en} local, {expected_weather:.2f} expected "
+              f"weather incidents ({expected:.2f} of any kind); conditions: {cond_en}{warned_en}")
+        if drivers[0]:
+            zh += f"；主因：{drivers[0]}"
+        if drivers[1]:
+            en += f"; drivers: {drivers[1]}"
+        return zh, en
 
 
-def reasons(f: Figures, tz: str) -> tuple[str, str]:
-    """Why the stretch is on the board, in Chinese and English."""
-    local_zh, local_en = local_hour_words(f.peak_time, tz)
-    stakes = f"{f.road} {k_stake(f.km_from)}–{k_stake(f.km_to)}"
-    cond_zh = "、".join(CONDITION_WORDS[c][0] for c in f.conditions) or "风险偏高"
-    cond_en = ", ".join(CONDITION_WORDS[c][1] for c in f.conditions) or "raised risk"
-    zh = (f"{stakes}：{tier_word(f.tier)}等级，{local_zh}天气风险峰值 {percent_text(f.peak_weather)}，"
-          f"预计天气事故 {f.expected_weather:.2f} 起（全部事故 {f.expected:.2f} 起）；条件：{cond_zh}")
-    en = (f"{stakes}: {tier_word(f.tier, 'en')}, peak weather risk {percent_text(f.peak_weather)} at "
-          f"{local_en} local, {f.expected_weather:.2f} expected weather incidents ({f.expected:.2f} "
-          f"of any kind); conditions: {cond_en}")
-    warned = [(kind, level) for kind, level in f.warnings.items() if level != "none"]
-    if warned:
-        zh += "；" + "、".join(warning_word(kind, level) for kind, level in warned)
-        en += "; " + "; ".join(warning_word(kind, level, "en") for kind, level in warned)
-    if f.drivers[0]:
-        zh += f"；主因：{f.drivers[0]}"
-    if f.drivers[1]:
-        en += f"; drivers: {f.drivers[1]}"
-    return zh, en
-
-
-def _stretch_id(road: str, route: str, km_from: float, onset: str, taken: set[str]) -> str:
+def _stretch_id(road: str, route: str, stake: str, onset: str, taken: set[str]) -> str:
     """`<road>[#<n>]-<K-stake>-<onset>Z`, unique within the board, e.g. `G4-K1123+000-20240202T03Z`.
 
     K-stakes count from the start of the route, so the route number is named from a road's second
     route on; a segment with no route names its source feature (`G4-w1-K3+000-...`).
-    onset : the onset hour as `20240202T03`
+    stake : the K-stake of its start; onset : the onset hour as `20240202T03`
     """
     if route == f"{road}#1":
         prefix = road
@@ -511,7 +539,7 @@ def _stretch_id(road: str, route: str, km_from: float, onset: str, taken: set[st
         prefix = route
     else:
         prefix = "-".join(p for p in (road, route) if p)
-    base = f"{prefix}-{k_stake(km_from)}-{onset}Z"
+    base = f"{prefix}-{stake}-{onset}Z"
     stretch_id, n = base, 1
     while stretch_id in taken:
         n += 1
@@ -550,11 +578,15 @@ def _stretch_rows(summary: pd.DataFrame, grid: Grid, all_segments: pd.DataFrame,
     roads = segments["road_ref"].to_numpy(dtype=object)[members.lo]
     roads = np.where(roads == "", segments["feature_id"].to_numpy(dtype=object)[members.lo], roads)
     routes = segments["route"].to_numpy(dtype=object)[members.lo]
-    ids = segments["segment_id"].astype(str).tolist()
+    ids = [encode_basestring_ascii(i) for i in segments["segment_id"].astype(str).tolist()]  # as json.dumps writes them
     tiers = [TIERS[r] for r in summary["rank"].tolist()]
     onset_tiers = TIERS[min_rank:]
-    tier_onsets = list(zip(*(summary[f"onset_{t}"].to_numpy(float) for t in onset_tiers), strict=True))
+    reached = list(zip(*(summary[f"onset_{t}"].fillna(-1).to_numpy(np.int64).tolist() for t in onset_tiers),
+                       strict=True))  # per stretch: first column at each tier, -1 where never
+    levels = list(zip(*([WARNING_LEVELS[r] for r in w.rank.tolist()] for w in warnings.values()), strict=True))
+    warned = list(zip(*(w.onsets for w in warnings.values()), strict=True))
     onsets_json, plain_json, words_json = _Json(), _Json(), _Json(ensure_ascii=False)
+    words = _Words(grid.times, tz)
     columns = {name: [] for name in ("stretch_id", "warning_onsets", "conditions", "segment_ids", "reasons_zh",
                                      "reasons_en", "tier_onsets", "provinces", "province")}
     taken: set[str] = set()
@@ -563,21 +595,21 @@ def _stretch_rows(summary: pd.DataFrame, grid: Grid, all_segments: pd.DataFrame,
             summary["col_lo"].tolist(), summary["peak_col"].tolist(), summary["peak_weather"].tolist(),
             conditions, members.lo.tolist(), members.hi.tolist(), summary["top_drivers"].tolist(),
             summary["top_drivers_en"].tolist(), strict=True)):
-        named = [c for c in found if c]
-        levels = {kind: WARNING_LEVELS[int(w.rank[s])] for kind, w in warnings.items()}
-        zh, en = reasons(Figures(road, km_from, km_to, tier, peak, pd.Timestamp(grid.times[peak_col]), expected[s],
-                                 expected_weather[s], levels, named, tuple(drivers)), tz)
+        named = tuple(c for c in found if c)
+        zh, en = words.reasons(road, km_from, km_to, tier, peak, peak_col, expected[s], expected_weather[s],
+                               levels[s], named, drivers)
         provinces = [province_names[c] for c in codes[s]]
-        warned = {kind: tuple(w.onsets[s].items()) for kind, w in warnings.items()}
-        reached = tuple((t, int(col)) for t, col in zip(onset_tiers, tier_onsets[s], strict=True) if not np.isnan(col))
-        columns["stretch_id"].append(_stretch_id(road, route, km_from, hour_stamps[col_lo], taken))
-        columns["warning_onsets"].append(onsets_json(("w", *warned.items()), {
-            kind: {WARNING_LEVELS[level]: iso[col] for level, col in pairs} for kind, pairs in warned.items()}))
-        columns["conditions"].append(plain_json(("c", *named), named))
-        columns["segment_ids"].append(json.dumps(ids[lo:hi + 1]))
+        warned_at = tuple(tuple(by_level.items()) for by_level in warned[s])
+        columns["stretch_id"].append(_stretch_id(road, route, words.k_stake(km_from), hour_stamps[col_lo], taken))
+        columns["warning_onsets"].append(onsets_json(("w", *warned_at), {
+            kind: {WARNING_LEVELS[level]: iso[col] for level, col in pairs}
+            for kind, pairs in zip(warnings, warned_at, strict=True)}))
+        columns["conditions"].append(plain_json(("c", *named), list(named)))
+        columns["segment_ids"].append("[" + ", ".join(ids[lo:hi + 1]) + "]")
         columns["reasons_zh"].append(zh)
         columns["reasons_en"].append(en)
-        columns["tier_onsets"].append(onsets_json(("t", *reached), {t: iso[col] for t, col in reached}))
+        columns["tier_onsets"].append(onsets_json(("t", *reached[s]), {
+            t: iso[col] for t, col in zip(onset_tiers, reached[s], strict=True) if col >= 0}))
         columns["provinces"].append(words_json(tuple(provinces), provinces))
         columns["province"].append(provinces[0] if provinces else None)
     return pd.DataFrame({

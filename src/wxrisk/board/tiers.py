@@ -97,9 +97,12 @@ def weather_risk(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndar
 
     rows : positions of the rows wanted (default: all)
     """
-    above_normal = np.maximum(_column(frame, "risk", rows) - np.nan_to_num(_column(frame, "baseline_risk", rows)), 0.0)
+    score = np.nan_to_num(_column(frame, "baseline_risk", rows))  # a fresh array: worked in place
+    np.subtract(_column(frame, "risk", rows), score, out=score)
+    np.maximum(score, 0.0, out=score)
     ice = _column(frame, "ice_risk", rows)
-    return np.where(np.isnan(ice), above_normal, ice)
+    np.copyto(score, ice, where=~np.isnan(ice))
+    return score
 
 
 def tier_cuts(score: np.ndarray, rules: dict) -> dict[str, float]:
