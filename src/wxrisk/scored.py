@@ -92,7 +92,7 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     for name in BOARD_COLUMNS:
         parts = [f[name] for f in frames]
         if name in ("segment_id", *DRIVER_COLUMNS):
-            columns[name] = union_categoricals([_text_categorical(p) for p in parts], ignore_order=True)
+            columns[name] = _union_text_categoricals([_text_categorical(p) for p in parts])
         elif name == "tier" or name in WARNING_COLUMNS:
             levels = TIERS if name == "tier" else WARNING_LEVELS
             columns[name] = pd.Categorical.from_codes(np.concatenate([p.cat.codes.to_numpy() for p in parts]),
@@ -100,6 +100,18 @@ def concat_board_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
         else:
             columns[name] = np.concatenate([p.to_numpy() for p in parts])
     return pd.DataFrame(columns, copy=False)
+
+
+def _union_text_categoricals(parts: list[pd.Categorical]) -> pd.Categorical:
+    """One categorical of `parts`, categories in order of appearance; tiles' disjoint segment ids are
+    joined by offsetting codes (no category lookups per row)."""
+    categories = parts[0].categories.append([p.categories for p in parts[1:]])  # as union_categoricals makes them
+    if not categories.is_unique:
+        return union_categoricals(parts, ignore_order=True)
+    offsets = np.cumsum([0, *(len(p.categories) for p in parts[:-1])])
+    codes = np.concatenate([np.where(p.codes >= 0, p.codes.astype(np.int64) + offset, -1)
+                            for p, offset in zip(parts, offsets, strict=True)])
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def _text_categorical(values) -> pd.Categorical:

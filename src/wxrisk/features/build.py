@@ -63,11 +63,6 @@ class FeatureTable:
     def __len__(self) -> int:
         return len(self.frame)
 
-    @property
-    def matrix(self) -> np.ndarray:
-        """(rows, FEATURE_NAMES) float32, column-major, without a copy: what LightGBM reads directly."""
-        return self.block.T
-
     def covered_only(self) -> FeatureTable:
         """The rows with weather (this table itself when every row has it)."""
         if self.covered.all():
@@ -470,7 +465,7 @@ def _all_nan(values: np.ndarray) -> bool:
 
 def _table(segs: pd.DataFrame, window: FeatureWindow, block: np.ndarray, covered: np.ndarray) -> FeatureTable:
     """The (features, segments x hours) block as rows, segment by segment, hours ascending; the
-    feature columns are views of `block` (see `FeatureTable.matrix`)."""
+    feature columns are views of `block` (read by the model through `wxrisk.model.registry.FeatureBlock`)."""
     n_seg, n_hours = len(segs), len(window.hours)
     frame = pd.DataFrame(block.T, columns=list(FEATURE_NAMES), copy=False)
     ids = pd.Categorical.from_codes(np.repeat(np.arange(n_seg, dtype=np.int32), n_hours),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from wxrisk.config import WxriskError
 from wxrisk.model.explain import categorical_by_row, contributions, driver_codes
-from wxrisk.model.registry import LoadedModel
+from wxrisk.model.registry import FeatureBlock, LoadedModel
 
 DRIVERS_MIN_RISK = 0.003
 MAX_DRIVER_ROWS = 100_000
@@ -32,15 +32,19 @@ def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
     return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
-def chunked_risk(model: LoadedModel, features_df: pd.DataFrame,
-                 chunk_rows: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray]:
-    """(risk, ice_risk) of every row, a chunk at a time so no full float32 copy of the table is made."""
+def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS,
+                 block: FeatureBlock | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(risk, ice_risk) of every row, a chunk at a time so no full float32 copy of the table is made.
+
+    `block`: the feature columns as one block (the scoring path's `FeatureTable.block`), read instead
+    of the frame's columns."""
     risk = np.empty(len(features_df), dtype="float64")
     ice = np.empty(len(features_df), dtype="float64")
     for first in range(0, len(features_df), chunk_rows):
         chunk = features_df.iloc[first:first + chunk_rows]
-        risk[first:first + len(chunk)] = model.risk(chunk)
-        ice[first:first + len(chunk)] = model.ice_risk(chunk, risk[first:first + len(chunk)])
+        rows = block.rows(first, first + len(chunk)) if block is not None else None
+        risk[first:first + len(chunk)] = model.risk(chunk, rows)
+        ice[first:first + len(chunk)] = model.ice_risk(chunk, risk[first:first + len(chunk)], rows)
     return risk, ice
 
 
@@ -71,7 +75,7 @@ def drivers_in_words(model: LoadedModel, x: np.ndarray, n_drivers: int = 3) -> t
 
 def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk: float | None = None,
                  n_drivers: int = 3, max_driver_rows: int | None = MAX_DRIVER_ROWS,
-                 matrix: np.ndarray | None = None) -> pd.DataFrame:
+                 block: FeatureBlock | None = None) -> pd.DataFrame:
     """DataFrame `segment_id, valid_time, risk, ice_risk, top_drivers, top_drivers_en`, one row per input row.
 
     risk     : calibrated probability of at least one incident on the segment in the hour [0-1]
@@ -79,17 +83,17 @@ def predict_risk(model: LoadedModel, features_df: pd.DataFrame, drivers_min_risk
                NaN when the version has no ice/snow share model (too few such incidents to learn)
     Drivers are explained for at most `max_driver_rows` rows (the riskiest), since TreeSHAP costs
     ~0.25 ms a row: a national board keeps its explanations where the board shows them. Drivers
-    are Categorical (NaN where none). `matrix`: the columns `model.feature_names` as one
-    float32 array (the scoring path's `FeatureTable.matrix`), used for the drivers' rows.
+    are Categorical (NaN where none). `block`: every feature column as one block (the scoring
+    path's `FeatureTable.block`), read instead of the frame's columns.
     """
-    risk, ice_risk = chunked_risk(model, features_df)
+    risk, ice_risk = chunked_risk(model, features_df, block=block)
     floor = DRIVERS_MIN_RISK if drivers_min_risk is None else drivers_min_risk
     codes = np.full(len(risk), -1, dtype="int64")
     texts: dict[str, list[str | None]] = {"zh": [], "en": []}
     needs_words = driver_rows(risk, floor, max_driver_rows)
     if needs_words.any():
-        chosen = matrix[needs_words] if matrix is not None else feature_matrix(features_df[needs_words],
-                                                                              model.feature_names)
+        chosen = (block.matrix(model.feature_names, np.flatnonzero(needs_words)) if block is not None
+                  else feature_matrix(features_df[needs_words], model.feature_names))
         codes[needs_words], texts = drivers_in_words(model, chosen, n_drivers)
     return pd.DataFrame({
         "segment_id": features_df["segment_id"].array,  # a categorical stays one: no string per row

@@ -44,7 +44,30 @@ from wxrisk.vocab import atomic_write_text
 CHAMPION = "CHAMPION"
 
 
-def _matrix(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+@dataclass(frozen=True)
+class FeatureBlock:
+    """Feature columns as one float32 block (len(names), rows), e.g. `FeatureTable.block`: a model's
+    inputs are taken from it directly, without a DataFrame round trip."""
+
+    block: np.ndarray
+    names: tuple[str, ...]
+
+    def rows(self, first: int, stop: int) -> FeatureBlock:
+        return FeatureBlock(self.block[:, first:stop], self.names)
+
+    def matrix(self, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """(rows, names) float32, C-contiguous (what LightGBM reads fastest); `rows` selects rows."""
+        position = {name: i for i, name in enumerate(self.names)}
+        missing = [n for n in names if n not in position]
+        if missing:
+            raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
+        block = self.block if rows is None else self.block[:, rows]
+        return np.ascontiguousarray(np.take(block.T, [position[n] for n in names], axis=1))
+
+
+def _matrix(frame: pd.DataFrame, names: list[str], block: FeatureBlock | None = None) -> np.ndarray:
+    if block is not None:
+        return block.matrix(names)
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
@@ -99,34 +122,38 @@ class LoadedModel:
     def share_features(self) -> list[str]:
         return list((self.meta.get("share") or {}).get("features", []))
 
-    def region_log_rate(self, frame: pd.DataFrame) -> np.ndarray:
+    def region_log_rate(self, frame: pd.DataFrame, block: FeatureBlock | None = None) -> np.ndarray:
         """ln E[incidents in the region in the hour] + the segment scale, per row (`wxrisk.model.region`)."""
         region = self.meta["region"]
         log_rate = WeekProfile.from_json(region["profile"]).log_rate(frame["valid_time"].to_numpy())
         if self.region is not None:
-            log_rate = log_rate + self.region.predict(_matrix(frame, region["features"]), raw_score=True,
+            log_rate = log_rate + self.region.predict(_matrix(frame, region["features"], block), raw_score=True,
                                                       num_threads=0)
         return log_rate + region["segment_scale"]
 
-    def margin(self, frame: pd.DataFrame) -> np.ndarray:
-        """The risk model's raw log-odds: the region's hourly rate plus the segment trees."""
-        trees = self.booster.predict(_matrix(frame, self.tree_names), raw_score=True, num_threads=0)
-        return self.region_log_rate(frame) + trees
+    def margin(self, frame: pd.DataFrame, block: FeatureBlock | None = None) -> np.ndarray:
+        """The risk model's raw log-odds: the region's hourly rate plus the segment trees.
 
-    def risk(self, frame: pd.DataFrame) -> np.ndarray:
+        `block`: the frame's feature columns as a FeatureBlock (rows in the frame's order), read instead
+        of the frame's columns; `frame` then only gives `valid_time`."""
+        trees = self.booster.predict(_matrix(frame, self.tree_names, block), raw_score=True, num_threads=0)
+        return self.region_log_rate(frame, block) + trees
+
+    def risk(self, frame: pd.DataFrame, block: FeatureBlock | None = None) -> np.ndarray:
         """Calibrated P(at least one incident on the segment in the hour) per row [0-1]."""
-        return np.clip(self.calibrator.apply_margin(self.margin(frame)), 0.0, 1.0)
+        return np.clip(self.calibrator.apply_margin(self.margin(frame, block)), 0.0, 1.0)
 
-    def ice_share(self, frame: pd.DataFrame) -> np.ndarray:
+    def ice_share(self, frame: pd.DataFrame, block: FeatureBlock | None = None) -> np.ndarray:
         """Calibrated P(an incident there and then is an ice/snow one) per row [0-1]; NaN without a share model."""
         if self.share is None or self.share_calibrator is None:
             return np.full(len(frame), np.nan)
-        raw = self.share.predict(_matrix(frame, self.share_features), raw_score=True, num_threads=0)
+        raw = self.share.predict(_matrix(frame, self.share_features, block), raw_score=True, num_threads=0)
         return np.clip(self.share_calibrator.apply_margin(raw), 0.0, 1.0)
 
-    def ice_risk(self, frame: pd.DataFrame, risk: np.ndarray | None = None) -> np.ndarray:
+    def ice_risk(self, frame: pd.DataFrame, risk: np.ndarray | None = None,
+                 block: FeatureBlock | None = None) -> np.ndarray:
         """Calibrated P(at least one ice/snow incident) = risk x ice share per row [0-1]."""
-        return (self.risk(frame) if risk is None else risk) * self.ice_share(frame)
+        return (self.risk(frame, block) if risk is None else risk) * self.ice_share(frame, block)
 
     def yardstick(self, frame: pd.DataFrame, label: str = "label") -> np.ndarray | None:
         """The plain yardstick's probability for `label` (label / ice_label); None if not stored."""
