@@ -134,8 +134,9 @@ def sample_variable(path: Path, key: str, da: xr.DataArray, points: SamplePoints
     if weights.outside_count == points.ids.size:
         raise WxriskError(f"{where}: the grid covers none of the {points.ids.size} segments")
     with reading(path):
-        values = np.concatenate([apply_weights(weights, chunk) for chunk in
-                                 grid.iter_window_chunks(da, dims, lat_dim, lon_dim, weights.window)])
+        chunks = [apply_weights(weights, chunk) for chunk in
+                  grid.iter_window_chunks(da, dims, lat_dim, lon_dim, weights.window)]
+    values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
     scale, offset = unit_scale_offset(variable.quantity, da.attrs.get("units"), where)
     values *= np.float32(scale)
     values += np.float32(offset)
@@ -306,8 +307,8 @@ INSERT_SQL = (
 def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints) -> None:
     """Replace the window's rows with the sampled segment-hours, in batches of segments.
 
-    Rows go in segment by segment (each segment's hours together), which DuckDB compresses and
-    later filters by segment far better than hour by hour.
+    Rows go in segment by segment (each segment's hours together): that is how the sampled arrays
+    are laid out (no transposing copy), and DuckDB compresses runs of one segment id cheaply.
     """
     entry.replace_rows("weather_hourly")
     segment_ids = pa.array(points.ids.astype(str))
