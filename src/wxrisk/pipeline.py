@@ -305,18 +305,19 @@ class RiskRows:
     working database, then copied from it into a staged snapshot file that the publish step makes
     the board of (`publish_run(staged=...)`), so neither write holds up the board.
 
-    The writer reads the Arrow table made from the scored frame when it started, so the board must
-    not change the frame's risk columns in place.
+    The writer holds a selection of the scored frame's risk columns (copy-on-write) until they are
+    written: nothing the board does to the frame afterwards reaches the rows.
     """
 
-    def __init__(self, con, settings: Settings, run_id: str, rows: pa.Table):
+    def __init__(self, con, settings: Settings, run_id: str, frame: pd.DataFrame):
         self.seconds: dict[str, float] = {}
         writer = another_connection(con)  # opened here, before any other step's connection
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-rows")
-        self._written: Future[Path] = self._pool.submit(self._write, writer, settings, run_id, rows)
+        self._written: Future[Path] = self._pool.submit(self._write, writer, settings, run_id,
+                                                        frame[RISK_COLUMNS[1:]])
         self._pool.shutdown(wait=False)
 
-    def _write(self, con, settings: Settings, run_id: str, rows: pa.Table) -> Path:
+    def _write(self, con, settings: Settings, run_id: str, rows: pd.DataFrame) -> Path:
         clock = Clock()
         try:
             store_risk(con, run_id, rows)
@@ -390,9 +391,7 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     hours = tuple(plan.start + timedelta(hours=int(h)) for h in np.flatnonzero(uncovered))
     warnings = [*last.missing_inputs, *(f"feature:{name}" for name in sorted(unavailable or ()))]
     warnings += weather_warnings(settings, plan, last.segments_without_rows + without_weather, hours, uncovered)
-    rows = risk_rows_table(scored.frame)
-    clock.lap("risk rows to Arrow")
-    risk_rows = RiskRows(con, settings, plan.run_id, rows)  # the last thing: nothing may fail after it starts
+    risk_rows = RiskRows(con, settings, plan.run_id, scored.frame)  # the last thing: nothing may fail after it starts
     clock.seconds.pop("tiles", None)
     return scored, RunSummary(len(scored), hours, tuple(warnings), clock.seconds, risk_rows)
 
