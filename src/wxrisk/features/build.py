@@ -278,21 +278,26 @@ def _elevation_excess_m(segs: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num((elevation - elevation.groupby(cell).transform("mean")).to_numpy(), nan=0.0)
 
 
-def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_hours: int) -> dict:
+def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_hours: int, kinds: bool = True) -> dict:
     """The window's weather rows of `segment_ids` in [t0, t0 + n_hours): `cell` (segment position x
-    n_hours + hour), the variables (NaN for NULL), `is_forecast` and `import_id`, as numpy arrays."""
+    n_hours + hour), the variables (NaN for NULL), and with `kinds` `is_forecast` and `import_id`,
+    as numpy arrays."""
     t1 = t0 + dt.timedelta(hours=n_hours)
     name = f"wxrisk_feature_block_{next(_block_names)}"
     ids = pd.DataFrame({"segment_id": np.asarray(segment_ids, dtype=object),
                         "s": np.arange(len(segment_ids), dtype=np.int32)})
     values = ", ".join(f"coalesce(CAST(w.{c} AS REAL), 'NaN'::REAL) AS {c}" for c in WEATHER_COLUMNS)
+    kind = ", w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id" if kinds else ""
     with frame_registered(con, name, ids):  # the id range lets the scan drop most rows before the join
         return con.execute(f"""
-            SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
-                   w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
+            SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values}{kind}
             FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
             WHERE w.valid_time >= ? AND w.valid_time < ? AND w.segment_id BETWEEN ? AND ? AND {source.where}""",
                            [n_hours, t0, t0, t1, *_id_range(ids["segment_id"]), *source.params]).fetchnumpy()
+
+
+def _one_row_a_cell(cell: np.ndarray) -> bool:
+    return len(cell) == 0 or np.bincount(cell).max() <= 1
 
 
 def _id_range(segment_ids: pd.Series) -> list:
@@ -305,7 +310,7 @@ def _resolve(rows: dict, shape: tuple[int, int], with_kind: bool = True) -> tupl
     (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value
     (when `with_kind`, else None)."""
     arrays, from_forecast = {}, np.zeros(shape, dtype=bool) if with_kind else None
-    one_row_a_cell = len(rows["cell"]) == 0 or np.bincount(rows["cell"]).max() <= 1
+    one_row_a_cell = "is_forecast" not in rows or _one_row_a_cell(rows["cell"])  # read without kinds: checked
     for col in WEATHER_COLUMNS:
         grid = np.full(shape, np.nan, dtype=np.float32)
         if one_row_a_cell and not with_kind:  # a missing value lands as the NaN already there
@@ -326,7 +331,10 @@ def _read_weather(con, source: WeatherSource, segment_ids, first_hour, n_hours: 
     """(segments, LOOKBACK_HOURS + n_hours) float32 arrays per weather column, NaN where missing."""
     t0 = pd.Timestamp(first_hour).to_pydatetime() - dt.timedelta(hours=LOOKBACK_HOURS)
     shape = (len(segment_ids), LOOKBACK_HOURS + n_hours)
-    return _resolve(_weather_rows(con, source, segment_ids, t0, shape[1]), shape, with_kind=False)[0]
+    rows = _weather_rows(con, source, segment_ids, t0, shape[1], kinds=False)
+    if not _one_row_a_cell(rows["cell"]):  # overlapping imports or kinds: read again with what picks one
+        rows = _weather_rows(con, source, segment_ids, t0, shape[1])
+    return _resolve(rows, shape, with_kind=False)[0]
 
 
 def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segment_ids, first_hour,

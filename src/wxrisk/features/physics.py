@@ -273,9 +273,11 @@ def contact_melt_fraction(road_c):
     between (Crevier & Delage 2001, J. Appl. Meteor. 40, 2026-2037).
     """
     t = _float(road_c)
-    between = 0.25 * np.sin(np.pi * np.clip(t, 0.0, CONTACT_BAND_K) / CONTACT_BAND_K) + 0.75
-    in_band = (t > 0.0) & (t < CONTACT_BAND_K)  # NaN: neither, and NaN x 0 stays NaN
-    return between * in_band + (t >= CONTACT_BAND_K)  # blends without np.where's unpredictable branches
+    fraction = np.array(t >= CONTACT_BAND_K, dtype=t.dtype)
+    fraction[np.isnan(t)] = np.nan
+    in_band = (t > 0.0) & (t < CONTACT_BAND_K)  # the sine only there: float64 sines are slow
+    fraction[in_band] = 0.25 * np.sin(np.pi * t[in_band] / CONTACT_BAND_K) + 0.75
+    return fraction
 
 
 def vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa):

@@ -30,8 +30,9 @@ def rolling_sums(values, windows_h, from_hour: int = 0) -> dict[int, np.ndarray]
     sums = {}
     scratch = np.empty((n_rows, n_hours - from_hour), dtype=np.float64)
     for hours in windows_h:
-        out = np.full((n_rows, n_hours - from_hour), np.nan, dtype=np.float32)
+        out = np.empty((n_rows, n_hours - from_hour), dtype=np.float32)
         first = max(hours, from_hour + 1)  # index into totals of the first full window returned
+        out[:, :first - 1 - from_hour] = np.nan  # windows reaching before the first hour
         if first <= n_hours:
             window_sum = np.subtract(totals[:, first:], totals[:, first - hours:n_hours + 1 - hours],
                                      out=scratch[:, :n_hours + 1 - first])
