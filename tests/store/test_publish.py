@@ -63,12 +63,16 @@ def test_staged_risk_rows_become_the_snapshots_risk_table(settings):
     con = connect(settings.db_path)
     _add_run(con, "r1", 0.1)
     _add_run(con, "r2", 0.2)
+    con.execute("INSERT INTO segments (segment_id, source, km_from, km_to, length_km, lon, lat, path_json) "
+                "VALUES ('s1', 'x', 0, 1, 1, 116.4, 39.9, '[]'), ('s9', 'x', 0, 1, 1, 116.5, 39.9, '[]')")
     staged = stage_risk(con, settings, "r2")
     assert staged.name.startswith(".") and staged.exists()
     con.execute("UPDATE risk SET risk = 0.9 WHERE run_id = 'r2'")  # so the snapshot shows which rows it took
+    con.execute("UPDATE segments SET name = 'renamed later'")
     path = publish_run(con, settings, "r2", staged=staged)
     with open_board(path) as board:
         assert board.execute("SELECT run_id, risk, ice_risk FROM risk").fetchall() == [("r2", 0.2, 0.1)]
+        assert board.execute("SELECT segment_id, name FROM segments").fetchall() == [("s1", None)]  # the run's, staged
         assert board.execute("SELECT run_id FROM runs").fetchall() == [("r2",)]
     assert not staged.exists()
     assert sorted(p.name for p in settings.boards_dir.iterdir()) == ["CURRENT", "r2.duckdb"]

@@ -123,35 +123,58 @@ def board_grid(frame: pd.DataFrame, segments: pd.DataFrame, min_rank: int, weath
     new_row = np.r_[np.full(len(segments), -1), -1]
     new_row[np.flatnonzero(on_risky_route)] = np.arange(on_risky_route.sum())
     rows = new_row[position]  # position -1 reads the -1 at the end
-    kept = np.flatnonzero(rows >= 0)  # the scored rows on risky routes: all the grid needs
-    every_row = len(kept) == len(frame)
+    hours = _hours(frame["valid_time"])
+    n_hours = _whole_blocks(position, hours)
+    if n_hours:  # a complete segment x hour matrix: lay whole rows out
+        first = int(hours[0])
+        block_rows = rows[::n_hours]
+        laid = np.flatnonzero(block_rows >= 0)
+        shape = (int(on_risky_route.sum()), n_hours)
 
-    def take(values: np.ndarray) -> np.ndarray:
-        return values if every_row else values[kept]
+        def layer(values: np.ndarray, dtype, fill=0) -> np.ndarray:
+            out = np.full(shape, fill, dtype=dtype)
+            out[block_rows[laid]] = values.reshape(-1, n_hours)[laid]
+            return out
+    else:
+        kept = np.flatnonzero(rows >= 0)  # the scored rows on risky routes: all the grid needs
+        first = int(hours[kept].min())
+        cols = hours[kept] - first
+        shape = (int(on_risky_route.sum()), int(cols.max()) + 1)
+        cells = rows[kept] * shape[1] + cols
 
-    hours = take(_hours(frame["valid_time"]))
-    first = int(hours.min())
-    cols = hours - first
-    shape = (int(on_risky_route.sum()), int(cols.max()) + 1)
-    cells = take(rows) * shape[1] + cols
+        def layer(values: np.ndarray, dtype, fill=0) -> np.ndarray:
+            out = np.full(shape, fill, dtype=dtype)
+            out.reshape(-1)[cells] = values[kept]
+            return out
 
-    def layer(values: np.ndarray, dtype, fill=0) -> np.ndarray:
-        out = np.full(shape, fill, dtype=dtype)
-        out.reshape(-1)[cells] = values
-        return out
-
-    weather = take(weather) if weather is not None else weather_risk(frame, None if every_row else kept)
     return Grid(
         segments=segments[on_risky_route].reset_index(drop=True),
         route=route_codes[on_risky_route],
         times=(np.datetime64(first, "h") + np.arange(shape[1])).astype("datetime64[us]"),
-        rank=layer(take(rank), np.int8),
-        weather=layer(weather, np.float32),
-        risk=layer(take(frame["risk"].to_numpy(dtype="float64", na_value=0.0)), np.float32),
-        icing=layer(take(_warning_codes(frame, "icing_warning")), np.int8),
-        visibility=layer(take(_warning_codes(frame, "visibility_warning")), np.int8),
-        source=layer(kept, np.int64, fill=-1),
+        rank=layer(rank, np.int8),
+        weather=layer(weather if weather is not None else weather_risk(frame), np.float32),
+        risk=layer(frame["risk"].to_numpy(dtype="float64", na_value=0.0), np.float32),
+        icing=layer(_warning_codes(frame, "icing_warning"), np.int8),
+        visibility=layer(_warning_codes(frame, "visibility_warning"), np.int8),
+        source=layer(np.arange(len(frame)), np.int64, fill=-1),
     )
+
+
+def _whole_blocks(position: np.ndarray, hours: np.ndarray) -> int | None:
+    """The number of hours when the rows are whole blocks of one segment each, every hour of the
+    board in order, no segment twice (the layout of a complete run); else None.
+
+    position : each row's segment (-1 unknown); hours : each row's hour [h since 1970]
+    """
+    n_hours = int(hours.max() - hours.min()) + 1
+    if len(hours) % n_hours:
+        return None
+    by_block = position.reshape(-1, n_hours)
+    if not ((hours.reshape(-1, n_hours) == hours[:n_hours]).all() and (hours[:n_hours] == hours[0] + np.arange(n_hours)).all()
+            and (by_block == by_block[:, :1]).all()):
+        return None
+    known = by_block[:, 0][by_block[:, 0] >= 0]
+    return n_hours if len(np.unique(known)) == len(known) else None
 
 
 def category_codes(values: pd.Series, categories) -> np.ndarray:
@@ -227,9 +250,10 @@ def renumber(labels: np.ndarray, parts: np.ndarray) -> np.ndarray:
 def split_long(labels: np.ndarray, km_from: np.ndarray, km_to: np.ndarray, max_km: float) -> np.ndarray:
     """Stretch numbers with every stretch longer than `max_km` [km] cut into equal parts of at most
     `max_km`, each cell going to the part holding its midpoint (a command's section of road)."""
-    frame = pd.DataFrame({"label": labels, "lo": km_from, "hi": km_to})
-    lo = frame.groupby("label")["lo"].transform("min").to_numpy()
-    hi = frame.groupby("label")["hi"].transform("max").to_numpy()
+    lo, hi = np.full(int(labels.max()) + 1, np.nan), np.full(int(labels.max()) + 1, np.nan)
+    np.fmin.at(lo, labels, km_from)  # each stretch's extent, NaN skipped
+    np.fmax.at(hi, labels, km_to)
+    lo, hi = lo[labels], hi[labels]
     n_parts = np.maximum(1, np.ceil((hi - lo) / max_km - 1e-9)).astype(np.int64)
     mid = (km_from + km_to) / 2
     part = np.clip(((mid - lo) / np.where(hi > lo, hi - lo, 1.0) * n_parts).astype(np.int64), 0, n_parts - 1)
@@ -270,13 +294,14 @@ def split_episodes(labels: np.ndarray, cols: np.ndarray, rank: np.ndarray, gap_h
     at_top = (hourly == hourly.max(axis=1)[:, None]).sum(axis=1)
     # a valley is gap_hours or more below some level, so below the stretch's top tier
     may_cut = np.flatnonzero((spans >= gap_hours + 2) & (spans - at_top >= gap_hours))
-    width = hourly.shape[1] + 1
-    cut_keys = []  # label * width + the hour each new episode starts
+    cut_label, cut_col = [], []  # where each new episode starts
     for label, start, span in zip(may_cut.tolist(), first[may_cut].tolist(), spans[may_cut].tolist(), strict=True):
-        cut_keys += [label * width + start + cut for cut in episode_cuts(hourly[label, start:start + span], gap_hours)]
-    cut_keys = np.asarray(cut_keys, dtype=np.int64)
-    episode = (np.searchsorted(cut_keys, labels * width + cols, side="right")
-               - np.searchsorted(cut_keys, labels * width, side="right"))
+        cuts = episode_cuts(hourly[label, start:start + span], gap_hours)
+        cut_label += [label] * len(cuts)
+        cut_col += [start + cut for cut in cuts]
+    starts_here = np.zeros(hourly.shape, dtype=np.int32)
+    np.add.at(starts_here, (np.asarray(cut_label, dtype=np.int64), np.asarray(cut_col, dtype=np.int64)), 1)
+    episode = np.cumsum(starts_here, axis=1)[labels, cols] if cut_label else np.zeros(len(labels), dtype=np.int64)
     return renumber(labels, episode)
 
 

@@ -43,6 +43,7 @@ BOARD_QUERIES: dict[str, str] = {
 }
 
 CURRENT = "CURRENT"
+STAGED_TABLES = frozenset({"risk", "segments"})  # copied before the board is built (`stage_risk`)
 STAGED_SUFFIX = ".staged.duckdb"
 STAGED_MAX_AGE_S = 6 * 3600  # a staged file older than this was left by a killed run [s]
 
@@ -60,14 +61,15 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def stage_risk(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
-    """The snapshot's `risk` table of run `run_id`, copied from the working database into a staged
-    file of `boards_dir` (a dot-file, never pruned nor shown) that `publish_run(staged=...)` then
-    completes; so the 13 million rows of a national board can be copied while the board is built."""
+    """The snapshot's `STAGED_TABLES` (the risk rows of run `run_id` and their segments), copied from
+    the working database into a staged file of `boards_dir` (a dot-file, never pruned nor shown)
+    that `publish_run(staged=...)` then completes; so the 13 million rows of a national board can
+    be copied while the board is built."""
     staged = settings.boards_dir / f".{run_id}.{uuid.uuid4().hex}{STAGED_SUFFIX}"
     staged.parent.mkdir(parents=True, exist_ok=True)
     con.execute("ATTACH ? AS staged", [str(staged)])
     try:
-        _copy_tables(con, "staged", run_id, {"risk"}, _existing_tables(con))
+        _copy_tables(con, "staged", run_id, STAGED_TABLES, _existing_tables(con))
     except BaseException:
         con.execute("DETACH staged")
         staged.unlink(missing_ok=True)
@@ -86,8 +88,8 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                      a frame or frames in parts
     feature_labels : `name, label_zh, label_en` of the model's features (the words the app shows
                      for a missing input), so the app never imports the feature catalogue
-    staged         : the run's `stage_risk` file: its risk table is taken as is (when the file is
-                     gone, e.g. taken by an earlier attempt, the rows are copied again)
+    staged         : the run's `stage_risk` file: its tables are taken as they are (when the file
+                     is gone, e.g. taken by an earlier attempt, the rows are copied again)
     """
     boards = settings.boards_dir
     final = boards / f"{run_id}.duckdb"
@@ -96,7 +98,7 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     with atomic_path(final) as tmp:  # renamed into place only once whole
         if staged is not None and staged.exists():
             os.replace(staged, tmp)
-            copied.discard("risk")
+            copied -= STAGED_TABLES
         con.execute("ATTACH ? AS snapshot", [str(tmp)])
         try:
             _copy_tables(con, "snapshot", run_id, copied, tables)
