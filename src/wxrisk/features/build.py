@@ -118,7 +118,7 @@ class FeatureWindow:
     timezone: str
     missing_inputs: tuple[str, ...]
     segments_without_weather: int
-    blocks: _Blocks = field(default_factory=lambda: _Blocks(), repr=False, compare=False)
+    blocks: _Blocks = field(default_factory=lambda: _Blocks(), init=False, repr=False, compare=False)
 
     def tiles(self, segments_per_tile: int) -> list[tuple[int, int]]:
         """Consecutive `[first, stop)` ranges of `segments` of at most `segments_per_tile` each."""
