@@ -25,7 +25,8 @@ def test_the_bench_times_the_runs_own_steps_beside_the_plain_pipeline(tmp_path):
 
     timed = [stage["name"] for stage in report.stages if stage["timed"]]
     assert timed == ["grid import + sampling", *(step.name for step in STEPS)]
-    assert {"features", "prediction", "risk rows written"} <= set(report.score_parts)
+    assert {"features", "prediction", "risk rows written, beside board", "snapshot risk rows, beside board"} <= set(
+        report.score_parts)
     assert report.process_peak_mib >= 0.99 * report.peak_mib > 0  # kernel high-water mark vs sampled RSS
     assert report.process_cpu_s >= report.cpu_s > 0 and report.plain["cpu_s"] > 0
     assert report.plain["rows"] == 1_200 * 24 and report.plain["seconds"] > 0, report.plain

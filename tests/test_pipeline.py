@@ -11,6 +11,7 @@ import pytest
 
 from wxrisk.config import Settings, WxriskError
 from wxrisk.pipeline import (
+    RiskRows,
     RunPlan,
     WeatherChoice,
     choose_weather,
@@ -95,3 +96,22 @@ def test_risk_rows_carry_ice_risk_when_the_model_gives_it_else_null(tmp_path):
                        ).fetchall()
     assert rows == [("with-ice", "s1", "none", None, 0.004), ("with-ice", "s2", "blue", "freezing rain", 0.015),
                     ("without", "s1", "none", None, None), ("without", "s2", "blue", "freezing rain", None)]
+
+
+def test_risk_rows_written_beside_the_board_are_the_frame_as_scored(tmp_path):
+    settings = replace(Settings(), db_path=tmp_path / "w.duckdb", boards_dir=tmp_path / "boards")
+    con = connect(settings.db_path)
+    frame = _frame(ice=True)
+    rows = RiskRows(con, settings, "r", frame)
+    con.close()  # the score step's connection goes; the writer has its own
+    frame.loc[:, "risk"] = 0.9  # what a later step might do to the frame in memory
+    staged = rows.written()
+    with connect(settings.db_path, read_only=True) as check:
+        assert check.execute("SELECT segment_id, risk FROM risk ORDER BY segment_id").fetchall() == [
+            ("s1", 0.01), ("s2", 0.02)]
+        check.execute("ATTACH ? AS staged (READ_ONLY)", [str(staged)])
+        assert check.execute("SELECT count(*) FROM (SELECT * FROM staged.risk EXCEPT ALL SELECT * FROM risk)"
+                             ).fetchone()[0] == 0
+        assert check.execute("SELECT count(*) FROM staged.risk").fetchone()[0] == 2
+    rows.discard()
+    assert not staged.exists()

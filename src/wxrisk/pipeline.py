@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,8 +38,8 @@ from wxrisk.features import (
     tile_features,
 )
 from wxrisk.scored import CONDITION_COLUMNS, WARNING_COLUMNS, ScoredRun, board_frame, concat_board_frames
-from wxrisk.store.db import transaction
-from wxrisk.store.publish import publish_run
+from wxrisk.store.db import another_connection, transaction
+from wxrisk.store.publish import publish_run, stage_risk
 from wxrisk.vocab import frame_registered, utc_naive, utc_now
 
 Progress = Callable[[str], None]
@@ -280,15 +281,62 @@ def score_tiles(con, settings: Settings, plan: RunPlan, progress: Progress = _qu
             yield score_table(table, window, model, plan, first, stop, clock)
 
 
-def store_risk(con, run_id: str, frame: pd.DataFrame) -> None:
-    """Write the run's risk rows, once, from its scored frame (`ice_risk` NULL when the model gives none)."""
+def store_risk(con, run_id: str, rows: pd.DataFrame | pa.Table) -> None:
+    """Write the run's risk rows, once, from its scored frame or `risk_rows_table` (`ice_risk` NULL
+    when the model gives none)."""
     columns = RISK_COLUMNS[1:]
+    if isinstance(rows, pd.DataFrame):
+        rows = risk_rows_table(rows)
     with transaction(con):
         con.execute("DELETE FROM risk WHERE run_id = ?", [run_id])
-        # Arrow keeps the categoricals dictionary-encoded: DuckDB reads them faster than pandas categoricals
-        with frame_registered(con, "scored_rows", pa.Table.from_pandas(frame[columns], preserve_index=False)):
+        with frame_registered(con, "scored_rows", rows):
             con.execute(f"INSERT INTO risk BY NAME SELECT ?::TEXT AS run_id, {', '.join(columns)} FROM scored_rows",
                         [run_id])
+
+
+def risk_rows_table(frame: pd.DataFrame) -> pa.Table:
+    """The risk columns of a scored frame as Arrow: the categoricals stay dictionary-encoded (DuckDB
+    reads them faster than pandas categoricals); the numbers are shared, not copied."""
+    return pa.Table.from_pandas(frame[RISK_COLUMNS[1:]], preserve_index=False)
+
+
+class RiskRows:
+    """The run's risk rows written on a thread of their own while the board is built: into the
+    working database, then copied from it into a staged snapshot file that the publish step makes
+    the board of (`publish_run(staged=...)`), so neither write holds up the board.
+
+    The writer holds a selection of the scored frame's risk columns (copy-on-write) until they are
+    written: nothing the board does to the frame afterwards reaches the rows.
+    """
+
+    def __init__(self, con, settings: Settings, run_id: str, frame: pd.DataFrame):
+        self.seconds: dict[str, float] = {}
+        writer = another_connection(con)  # opened here, before any other step's connection
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-rows")
+        self._written: Future[Path] = self._pool.submit(self._write, writer, settings, run_id,
+                                                        frame[RISK_COLUMNS[1:]])
+        self._pool.shutdown(wait=False)
+
+    def _write(self, con, settings: Settings, run_id: str, rows: pd.DataFrame) -> Path:
+        clock = Clock()
+        try:
+            store_risk(con, run_id, rows)
+            clock.lap("risk rows written, beside board")
+            staged = stage_risk(con, settings, run_id)
+            clock.lap("snapshot risk rows, beside board")
+            return staged
+        finally:
+            con.close()
+            self.seconds.update(clock.seconds)
+
+    def written(self) -> Path:
+        """Wait for both writes; the staged snapshot file (the writer's error, if it failed)."""
+        return self._written.result()
+
+    def discard(self) -> None:
+        """Wait for the writer, and remove its staged file (a run that will not be published)."""
+        with suppress(Exception):  # the run already failed; a failed writer leaves no staged file
+            self.written().unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -299,6 +347,7 @@ class RunSummary:
     uncovered_hours: tuple[datetime, ...]
     missing_inputs: tuple[str, ...]
     seconds: dict[str, float] = field(default_factory=dict)  # wall-clock seconds by part of the score step
+    risk_rows: RiskRows | None = field(default=None, repr=False, compare=False)  # being written beside the board
 
     @property
     def status(self) -> str:
@@ -309,7 +358,8 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
                progress: Progress = _quiet) -> tuple[ScoredRun, RunSummary]:
     """Keep each tile's board columns as it comes; then the whole run: tiered against its own
     ranking (`board.tiers.assign_tiers`), drivers in words for the rows ranked highest by what the
-    tiers rank (at most `predict.MAX_DRIVER_ROWS`, whatever the tiles), its risk rows written once."""
+    tiers rank (at most `predict.MAX_DRIVER_ROWS`, whatever the tiles); its risk rows are written
+    on a thread of their own (`RiskRows`) while the next step builds the board."""
     from wxrisk.board.tiers import assign_tiers
     from wxrisk.model.predict import MAX_DRIVER_ROWS
 
@@ -338,13 +388,12 @@ def keep_tiles(con, settings: Settings, plan: RunPlan, tiles: Iterable[TileScore
     clock.lap("tiers")
     add_drivers(settings, plan, scored.frame, candidates)
     clock.lap("drivers in words")
-    store_risk(con, plan.run_id, scored.frame)
-    clock.lap("risk rows written")
     hours = tuple(plan.start + timedelta(hours=int(h)) for h in np.flatnonzero(uncovered))
     warnings = [*last.missing_inputs, *(f"feature:{name}" for name in sorted(unavailable or ()))]
     warnings += weather_warnings(settings, plan, last.segments_without_rows + without_weather, hours, uncovered)
+    risk_rows = RiskRows(con, settings, plan.run_id, scored.frame)  # the last thing: nothing may fail after it starts
     clock.seconds.pop("tiles", None)
-    return scored, RunSummary(len(scored), hours, tuple(warnings), clock.seconds)
+    return scored, RunSummary(len(scored), hours, tuple(warnings), clock.seconds, risk_rows)
 
 
 def add_drivers(settings: Settings, plan: RunPlan, frame: pd.DataFrame, candidates: Candidates | None) -> None:
@@ -407,28 +456,81 @@ def build_run_board(con, settings: Settings, scored: ScoredRun) -> dict:
     return build_board(con, settings, scored.run_id, scored)
 
 
-def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterator[pd.DataFrame]:
+def board_weather(con, plan: RunPlan, segments_per_part: int = 16_384) -> Iterable[pd.DataFrame]:
     """The resolved weather the features used, for the segments of the run's stretches: what the
     published board shows beside them (from SNAPSHOT_WEATHER_HOURS_BEFORE before the first hour),
-    a part of `segments_per_part` segments at a time."""
+    a part of `segments_per_part` segments at a time, each read on a thread of its own (a cursor
+    of `con`) while the part before it is written: the first as soon as this is called."""
     ids = set()
     for (members,) in con.execute("SELECT segment_ids FROM stretches WHERE run_id = ?", [plan.run_id]).fetchall():
         ids.update(json.loads(members or "[]"))
     ids = sorted(ids)
     first = plan.start - timedelta(hours=SNAPSHOT_WEATHER_HOURS_BEFORE)
-    for part in range(0, max(len(ids), 1), segments_per_part):
-        yield resolved_weather(con, plan.weather.source, ids[part:part + segments_per_part], first,
-                               plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+    reader = con.cursor()
+
+    def part(start: int) -> Callable[[], pd.DataFrame]:
+        return lambda: resolved_weather(reader, plan.weather.source, ids[start:start + segments_per_part], first,
+                                        plan.hours + SNAPSHOT_WEATHER_HOURS_BEFORE)
+
+    return Ahead([part(start) for start in range(0, max(len(ids), 1), segments_per_part)], closing=reader)
+
+
+class Ahead:
+    """The results of `jobs` in order, each computed on a thread while the caller uses the one
+    before it; the first is started at once. `closing` is closed with it (once all are used, or
+    by `close`)."""
+
+    def __init__(self, jobs: Iterable[Callable[[], object]], closing=None):
+        self._jobs, self._closing = iter(jobs), closing
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ahead")
+        self._next = self._start()
+
+    def _start(self) -> Future | None:
+        job = next(self._jobs, None)
+        return None if job is None else self._pool.submit(job)
+
+    def __iter__(self) -> Iterator:
+        try:
+            while self._next is not None:
+                current, self._next = self._next, self._start()
+                yield current.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop after the job under way; close `closing`."""
+        self._next = None
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._closing is not None:
+            self._closing.close()
+            self._closing = None
 
 
 def publish_scored_run(con, settings: Settings, plan: RunPlan, summary: RunSummary) -> Path:
-    """Mark the run complete (or incomplete) and publish it, with its weather, as the current board."""
-    message = None
-    if summary.status == "incomplete":
-        message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, not scored: "
-                   f"{hour_ranges(summary.uncovered_hours)}")
-    _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
-    return publish_run(con, settings, plan.run_id, weather=board_weather(con, plan), feature_labels=feature_labels())
+    """Mark the run complete (or incomplete) and publish it, with its weather, as the current board
+    (once its risk rows are written, when they are being written beside the board)."""
+    weather = board_weather(con, plan)  # its first part is read while the risk rows and other tables are written
+    try:
+        staged = _risk_rows_written(summary)
+        message = None
+        if summary.status == "incomplete":
+            message = (f"incomplete: {len(summary.uncovered_hours)} of {plan.hours} hours without weather, "
+                       f"not scored: {hour_ranges(summary.uncovered_hours)}")
+        _finish_run(con, plan.run_id, summary.status, list(summary.missing_inputs), message)
+        return publish_run(con, settings, plan.run_id, weather=weather, feature_labels=feature_labels(), staged=staged)
+    finally:
+        weather.close()
+
+
+def _risk_rows_written(summary: RunSummary) -> Path | None:
+    """Wait for the risk rows being written beside the board; their staged snapshot file."""
+    if summary.risk_rows is None:
+        return None
+    began = time.perf_counter()
+    staged = summary.risk_rows.written()
+    summary.seconds.update(summary.risk_rows.seconds)
+    summary.seconds["publish: waiting for risk rows"] = time.perf_counter() - began
+    return staged
 
 
 def feature_labels() -> pd.DataFrame:
@@ -531,6 +633,8 @@ STEPS_BY_NAME = {step.name: step for step in STEPS}
 
 def record_failure(state: RunState, exc: BaseException) -> None:
     """Mark a planned run failed; the last published board stays current."""
+    if state.summary is not None and state.summary.risk_rows is not None and state.published is None:
+        state.summary.risk_rows.discard()
     if state.plan is not None and state.published is None:
         with connection(state.settings) as con:
             fail_run(con, state.plan, exc)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -122,3 +123,51 @@ def test_the_local_time_zone_reaches_features_board_and_exports(world_copy, monk
     assert exported.returncode == 0, exported.stderr
     onsets = pd.read_csv(csv, encoding="utf-8-sig")["开始"]
     assert len(onsets) and onsets.str.endswith("+00:00").all(), onsets.tolist()
+
+
+
+def _run_in_process(env: dict, start: datetime, monkeypatch, around=None):
+    from wxrisk import pipeline
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings(env["WXRISK_DB"])
+    return settings, pipeline.run_steps(pipeline.RunState(settings, start), around=around)
+
+
+def _staged_files(settings) -> list[str]:
+    return [p.name for p in settings.boards_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_the_snapshot_holds_the_working_databases_risk_rows_written_beside_the_board(world_copy, monkeypatch):
+    env, start = world_copy
+    settings, state = _run_in_process(env, start, monkeypatch)
+    assert state.summary.status == "complete"
+    run_rows = "SELECT * FROM risk WHERE run_id = $1"
+    with connect(env["WXRISK_DB"], read_only=True) as con:
+        con.execute("ATTACH ? AS board (READ_ONLY)", [str(state.published)])
+        rows = con.execute("SELECT count(*) FROM board.risk").fetchone()[0]
+        differ = [con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})", [state.plan.run_id]).fetchone()[0]
+                  for a, b in [("SELECT * FROM board.risk", run_rows), (run_rows, "SELECT * FROM board.risk")]]
+    assert rows > 0 and differ == [0, 0]
+    assert not _staged_files(settings), "the staged snapshot file became the board"
+
+
+def test_a_board_step_that_fails_leaves_the_last_board_and_no_staged_file(world_copy, monkeypatch):
+    env, start = world_copy
+    before = current_board_path_or_none(Path(env["WXRISK_BOARDS"]))
+
+    @contextmanager
+    def stretches_fail_after_scoring(name: str):
+        yield
+        if name == "score":  # the risk rows are being written beside the board now
+            with connect(env["WXRISK_DB"]) as con:
+                con.execute("DROP TABLE stretch_measures")
+                con.execute("CREATE VIEW stretch_measures AS SELECT error('disk full') AS run_id")
+
+    with pytest.raises(Exception, match="delete from base table|disk full"):
+        _run_in_process(env, start + timedelta(hours=1), monkeypatch, around=stretches_fail_after_scoring)
+    settings = load_settings(env["WXRISK_DB"])
+    assert current_board_path_or_none(settings.boards_dir) == before
+    assert not _staged_files(settings), "the failed run's staged risk rows are removed"
+    assert _run_row(env["WXRISK_DB"])["status"] == "failed"

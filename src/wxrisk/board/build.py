@@ -8,7 +8,7 @@ import pandas as pd
 from wxrisk.board.dispatch import plan_dispatch
 from wxrisk.board.measures import assign_measures, load_playbook
 from wxrisk.board.priority import prioritise
-from wxrisk.board.stretches import build_stretches
+from wxrisk.board.stretches import SEGMENT_COLUMNS, build_stretches, category_codes
 from wxrisk.board.tiers import tier_cuts, weather_risk
 from wxrisk.config import Settings, WxriskError
 from wxrisk.levels import TIERS
@@ -17,6 +17,7 @@ from wxrisk.store.db import transaction
 from wxrisk.vocab import insert_frame
 
 BOARD_TABLES = ("stretches", "stretch_measures", "dispatch")
+SEGMENT_READ = (*SEGMENT_COLUMNS, "route_id", "bridge", "grade_pct")  # what stretches read of `segments`
 
 
 def _insert(con, table: str, run_id: str, frame: pd.DataFrame, columns: list[str]) -> None:
@@ -24,13 +25,17 @@ def _insert(con, table: str, run_id: str, frame: pd.DataFrame, columns: list[str
     insert_frame(con, table, frame[columns].assign(run_id=run_id), ["run_id", *columns])
 
 
-def tier_summary(frame: pd.DataFrame, rules: dict) -> dict:
-    """Segment-hours per tier, the weather risk each tier starts at, and red's share of the tiered."""
-    counts = pd.Series(pd.Categorical(frame["tier"], categories=TIERS)).value_counts().reindex(TIERS)
+def tier_summary(frame: pd.DataFrame, rules: dict, weather: np.ndarray) -> dict:
+    """Segment-hours per tier, the weather risk each tier starts at, and red's share of the tiered.
+
+    weather : `tiers.weather_risk(frame)`
+    """
+    codes = category_codes(frame["tier"], TIERS)
+    counts = pd.Series(np.bincount(codes[codes >= 0], minlength=len(TIERS)), index=TIERS)
     tiered = int(counts.iloc[1:].sum())
     return {
         "segment_hours_by_tier": {tier: int(n) for tier, n in counts.items()},
-        "tier_cuts": {tier: round(cut, 6) for tier, cut in tier_cuts(weather_risk(frame), rules).items()},
+        "tier_cuts": {tier: round(cut, 6) for tier, cut in tier_cuts(weather, rules).items()},
         "red_share_of_tiered": counts["red"] / tiered if tiered else 0.0,
     }
 
@@ -48,10 +53,12 @@ def build_board(con, settings: Settings, run_id: str, scored: ScoredRun) -> dict
     if run is None:
         raise WxriskError(f"run {run_id}: no such run")
     rules, book = scored.rules, load_playbook(settings.playbook)
-    segments = con.execute("SELECT * FROM segments").df()  # all: a stretch's border check looks beyond the run
+    # every segment: a stretch's border check looks beyond the run
+    segments = con.execute(f"SELECT {', '.join(SEGMENT_READ)} FROM segments").df()
     teams = con.execute("SELECT team_id, name, province, lon, lat, cars FROM teams ORDER BY team_id").df()
 
-    stretches = build_stretches(scored.frame, segments, rules, tz=settings.timezone)
+    weather = weather_risk(scored.frame)
+    stretches = build_stretches(scored.frame, segments, rules, tz=settings.timezone, weather=weather)
     measures = assign_measures(stretches, book, tz=settings.timezone)
     ranked = prioritise(stretches, measures, run[0], rules)
     dispatch, stats = plan_dispatch(ranked, measures, teams, run[0], rules)
@@ -65,7 +72,7 @@ def build_board(con, settings: Settings, run_id: str, scored: ScoredRun) -> dict
     red = ranked["tier"].eq("red").to_numpy()
     return {
         "run_id": run_id,
-        **tier_summary(scored.frame, rules),
+        **tier_summary(scored.frame, rules, weather),
         "stretches": len(ranked),
         "stretches_by_tier": ranked["tier"].value_counts().to_dict(),
         "red_cars_needed": int(np.sum(red) * int(rules["dispatch"]["cars_needed"]["red"])),

@@ -202,23 +202,28 @@ def build_problem(stretches: pd.DataFrame, teams: pd.DataFrame, deadlines: pd.Se
 def dispatch_rows(stretches: pd.DataFrame, teams: pd.DataFrame, problem: DispatchProblem, cars: np.ndarray,
                   deadlines: pd.Series) -> pd.DataFrame:
     """The plan as `dispatch` rows: one per team sent, or one `unreachable`/`uncovered` row."""
-    rows = []
-    covered = problem.covered(cars)
-    for s, stretch in enumerate(stretches.itertuples(index=False)):
-        deadline = deadlines.iloc[s]
-        base = {"stretch_id": stretch.stretch_id, "cars_needed": int(problem.need[s])}
+    covered, reachable = problem.covered(cars), problem.reachable.any(axis=0)
+    sent: dict[int, list[int]] = {}
+    for s, k in zip(*(index.tolist() for index in np.nonzero(cars.T)), strict=True):
+        sent.setdefault(s, []).append(k)
+    team_ids, deadline_of = teams["team_id"].tolist(), deadlines.tolist()
+    columns: dict[str, list] = {name: [] for name in DISPATCH_COLUMNS}
+    for s, (stretch_id, need) in enumerate(zip(stretches["stretch_id"].tolist(), problem.need.tolist(), strict=True)):
+        deadline = deadline_of[s]
         if covered[s]:
-            for k in np.flatnonzero(cars[:, s]):
+            for k in sent[s]:
                 travel = float(problem.travel_min[k, s])
-                rows.append({**base, "team_id": teams["team_id"].iloc[k], "cars": int(cars[k, s]),
-                             "travel_min": round(travel, 1),
-                             "depart_by": deadline - pd.Timedelta(minutes=travel), "arrive_by": deadline,
-                             "status": "assigned"})
+                _append(columns, stretch_id, team_ids[k], int(cars[k, s]), round(travel, 1),
+                        deadline - pd.Timedelta(minutes=travel), deadline, "assigned", need)
         else:
-            status = "unreachable" if not problem.reachable[:, s].any() else "uncovered"
-            rows.append({**base, "team_id": None, "cars": 0, "travel_min": None, "depart_by": None,
-                         "arrive_by": deadline, "status": status})
-    return pd.DataFrame(rows, columns=DISPATCH_COLUMNS)
+            _append(columns, stretch_id, None, 0, None, None, deadline,
+                    "uncovered" if reachable[s] else "unreachable", need)
+    return pd.DataFrame(columns if columns["stretch_id"] else [], columns=DISPATCH_COLUMNS)
+
+
+def _append(columns: dict[str, list], *row) -> None:
+    for name, value in zip(DISPATCH_COLUMNS, row, strict=True):
+        columns[name].append(value)
 
 
 def plan_dispatch(stretches: pd.DataFrame, measures: pd.DataFrame, teams: pd.DataFrame, ready_at,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from wxrisk.board.stretches import local_hour_words
 from wxrisk.config import WxriskError
 from wxrisk.levels import (
     CONDITION_WORDS,
@@ -28,7 +29,6 @@ from wxrisk.levels import (
     tier_word,
     warning_word,
 )
-from wxrisk.vocab import local_stamp
 
 BOARD_TIERS = TIERS[1:]
 CONDITIONS = ("general", *CONDITION_WORDS)
@@ -119,9 +119,9 @@ def tier_call(level: str, why: list[str], onset: pd.Timestamp, tz: str) -> Call:
     named = [c for c in why if c != "general"]
     zh_cond = "、".join(CONDITION_WORDS[c][0] for c in named)
     en_cond = ", ".join(CONDITION_WORDS[c][1] for c in named)
-    local = local_stamp(onset, tz)
-    return Call(onset, f"{local:%m月%d日%H时}起达{tier_word(level)}等级" + (f"，{zh_cond}" if zh_cond else ""),
-                f"{tier_word(level, 'en')} from {local:%d %b %H:%M} local" + (f" with {en_cond}" if en_cond else ""))
+    local_zh, local_en = local_hour_words(onset, tz)
+    return Call(onset, f"{local_zh}起达{tier_word(level)}等级" + (f"，{zh_cond}" if zh_cond else ""),
+                f"{tier_word(level, 'en')} from {local_en} local" + (f" with {en_cond}" if en_cond else ""))
 
 
 def warning_calls(onsets: dict[str, dict[str, str]], book: dict, tz: str) -> dict[str, Call]:
@@ -132,25 +132,75 @@ def warning_calls(onsets: dict[str, dict[str, str]], book: dict, tz: str) -> dic
             if level not in onsets.get(kind, {}):
                 continue
             at = hour_begins(onsets[kind][level])
-            local = local_stamp(at, tz)
-            call = Call(at, f"{local:%m月%d日%H时}起{warning_word(kind, level)}",
-                        f"{warning_word(kind, level, 'en')} from {local:%d %b %H:%M} local")
+            local_zh, local_en = local_hour_words(at, tz)
+            call = Call(at, f"{local_zh}起{warning_word(kind, level)}",
+                        f"{warning_word(kind, level, 'en')} from {local_en} local")
             for measure_id in measure_ids or []:
                 if measure_id not in calls or at < calls[measure_id].at:
                     calls[measure_id] = call
     return calls
 
 
-def stretch_calls(stretch, book: dict, tz: str) -> dict[str, Call]:
-    """Measure id -> the earliest call for it on this stretch, by its tier or by a warning."""
-    onsets = json.loads(stretch.tier_onsets)
-    calls = {measure_id: tier_call(level, why, hour_begins(onsets.get(level, stretch.onset)), tz)
-             for measure_id, (level, why) in measures_for(stretch.tier, json.loads(stretch.conditions), book).items()}
-    warned = json.loads(getattr(stretch, "warning_onsets", None) or "{}")
-    for measure_id, call in warning_calls(warned, book, tz).items():
-        if measure_id not in calls or call.at < calls[measure_id].at:
-            calls[measure_id] = call
-    return calls
+class StretchCalls:
+    """Measure id -> the earliest call for it on a stretch, by its tier or by a warning.
+
+    A board repeats few tiers, conditions, onset hours and warnings, so each distinct playbook
+    choice, call and JSON text is worked out once per board.
+    """
+
+    def __init__(self, book: dict, tz: str) -> None:
+        self.book, self.tz = book, tz
+        self.chosen: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = {}
+        self.by_tier: dict[tuple, Call] = {}
+        self.by_warning: dict[str, dict[str, Call]] = {}
+        self.onsets: dict[str, dict[str, str]] = {}
+
+    def __call__(self, tier: str, conditions: str, tier_onsets: str, onset, warning_onsets: str | None
+                 ) -> dict[str, Call]:
+        """conditions, tier_onsets, warning_onsets: the stretch's JSON texts; onset: its first hour [UTC]."""
+        onsets = self._parsed(tier_onsets)
+        calls = {measure_id: self._tier_call(level, why, onsets.get(level, onset))
+                 for measure_id, level, why in self._chosen(tier, conditions)}
+        for measure_id, call in self._warning_calls(warning_onsets or "{}").items():
+            if measure_id not in calls or call.at < calls[measure_id].at:
+                calls[measure_id] = call
+        return calls
+
+    def _parsed(self, text: str) -> dict:
+        if text not in self.onsets:
+            self.onsets[text] = json.loads(text)
+        return self.onsets[text]
+
+    def _chosen(self, tier: str, conditions: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        key = (tier, conditions)
+        if key not in self.chosen:
+            self.chosen[key] = [(measure_id, level, tuple(why)) for measure_id, (level, why)
+                                in measures_for(tier, json.loads(conditions), self.book).items()]
+        return self.chosen[key]
+
+    def _tier_call(self, level: str, why: tuple[str, ...], onset) -> Call:
+        key = (level, why, onset)
+        if key not in self.by_tier:
+            self.by_tier[key] = tier_call(level, list(why), hour_begins(onset), self.tz)
+        return self.by_tier[key]
+
+    def _warning_calls(self, text: str) -> dict[str, Call]:
+        if text not in self.by_warning:
+            self.by_warning[text] = warning_calls(json.loads(text), self.book, self.tz)
+        return self.by_warning[text]
+
+
+def _measure_rows(calls: dict[str, Call], book: dict) -> tuple[list, ...]:
+    """The rows of a stretch's calls as columns `MEASURE_COLUMNS[1:]` (all but the stretch id)."""
+    rows = []
+    for measure_id, call in calls.items():
+        measure = book["measures"][measure_id]
+        lead = float(measure["lead_hours"])
+        rows.append((measure_id, measure["label_zh"], measure["label_en"], call.at - pd.Timedelta(hours=lead), lead,
+                     f"{call.zh}：提前 {lead:g} 小时{measure['label_zh']}",
+                     f"{call.en}: {measure['label_en']} {lead:g} h ahead", int(measure["priority"]),
+                     bool(measure["police"])))
+    return tuple(list(column) for column in zip(*rows, strict=True)) if rows else ([],) * (len(MEASURE_COLUMNS) - 1)
 
 
 def assign_measures(stretches: pd.DataFrame, book: dict, tz: str) -> pd.DataFrame:
@@ -159,23 +209,20 @@ def assign_measures(stretches: pd.DataFrame, book: dict, tz: str) -> pd.DataFram
     stretches : rows of `build_stretches` (`tier`, `conditions` JSON, `tier_onsets` JSON [UTC],
                 optionally `warning_onsets` JSON)
     `start_at` [UTC naive] = when the calling hour begins - the measure's lead time.
+    Stretches alike in tier, conditions and onsets get the same rows, worked out once.
     """
-    rows = []
-    for stretch in stretches.itertuples(index=False):
-        for measure_id, call in stretch_calls(stretch, book, tz).items():
-            measure = book["measures"][measure_id]
-            lead = float(measure["lead_hours"])
-            rows.append({
-                "stretch_id": stretch.stretch_id,
-                "measure_id": measure_id,
-                "label_zh": measure["label_zh"],
-                "label_en": measure["label_en"],
-                "start_at": call.at - pd.Timedelta(hours=lead),
-                "lead_hours": lead,
-                "reason_zh": f"{call.zh}：提前 {lead:g} 小时{measure['label_zh']}",
-                "reason_en": f"{call.en}: {measure['label_en']} {lead:g} h ahead",
-                "priority": int(measure["priority"]),
-                "police": bool(measure["police"]),
-            })
-    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    calls_of = StretchCalls(book, tz)
+    rows_of: dict[tuple, tuple[list, ...]] = {}
+    columns: dict[str, list] = {name: [] for name in MEASURE_COLUMNS}
+    warned = stretches["warning_onsets"].tolist() if "warning_onsets" in stretches else [None] * len(stretches)
+    for stretch_id, *stretch in zip(*(stretches[c].tolist() for c in ("stretch_id", "tier", "conditions",
+                                                                     "tier_onsets", "onset")), warned, strict=True):
+        key = tuple(stretch)
+        rows = rows_of.get(key)
+        if rows is None:
+            rows = rows_of[key] = _measure_rows(calls_of(*stretch), book)
+        columns["stretch_id"] += [stretch_id] * len(rows[0])
+        for name, values in zip(MEASURE_COLUMNS[1:], rows, strict=True):
+            columns[name] += values
+    frame = pd.DataFrame(columns if columns["stretch_id"] else [], columns=MEASURE_COLUMNS)
     return frame.sort_values(["stretch_id", "priority"], ignore_index=True)

@@ -78,10 +78,16 @@ def _check_tiers(path: Path, section: dict) -> None:
 
 # --- the risk tier --------------------------------------------------------------------------------
 
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+def _column(frame: pd.DataFrame, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Column `name` as float64 with NaN where missing, at positions `rows` (default: all)."""
     if name not in frame:
-        return np.full(len(frame), np.nan)
-    return frame[name].to_numpy(dtype="float64", na_value=np.nan)
+        return np.full(len(frame) if rows is None else len(rows), np.nan)
+    series = frame[name]
+    if series.dtype == np.float64:  # NaN already marks what is missing: read it in place
+        values = series.to_numpy()
+    else:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return values if rows is None else values[rows]
 
 
 def weather_risk(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
@@ -91,13 +97,12 @@ def weather_risk(frame: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndar
 
     rows : positions of the rows wanted (default: all)
     """
-    def column(name: str) -> np.ndarray:
-        values = _column(frame, name)
-        return values if rows is None else values[rows]
-
-    above_normal = np.maximum(column("risk") - np.nan_to_num(column("baseline_risk")), 0.0)
-    ice = column("ice_risk")
-    return np.where(np.isnan(ice), above_normal, ice)
+    score = np.nan_to_num(_column(frame, "baseline_risk", rows))  # a fresh array: worked in place
+    np.subtract(_column(frame, "risk", rows), score, out=score)
+    np.maximum(score, 0.0, out=score)
+    ice = _column(frame, "ice_risk", rows)
+    np.copyto(score, ice, where=~np.isnan(ice))
+    return score
 
 
 def tier_cuts(score: np.ndarray, rules: dict) -> dict[str, float]:

@@ -13,9 +13,13 @@ its segments' whole time series, so a national board never holds the whole table
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import itertools
-from dataclasses import dataclass
+import sys
+import threading
+from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
@@ -31,7 +35,8 @@ WEATHER_COLUMNS = ("t2m_c", "d2m_c", "skt_c", "precip_mm", "snowfall_mm", "ptype
 CORE_WEATHER = ("t2m_c", "precip_mm")  # an hour is covered when each of these the run has is there
 LOOKBACK_HOURS = 48  # earlier hours read for accumulations and "hours since" [h]
 CHUNK_HOURS = 720  # hours computed per block [h]
-CELLS_PER_BLOCK = 4_000_000  # segment-hours (look-back included) per block, bounds the working memory
+CELLS_PER_BLOCK = 4_000_000  # segment-hours (look-back included) read at once, bounds the working memory
+COMPUTE_CELLS = 262_144  # segment-hours computed at once: temporaries that stay in the cache and the heap
 WEATHER_CELL_DEG = 0.25  # segments in one such box share a reference height [°]
 SUNSET_ELEVATION_DEG = -0.833  # the sun's upper limb at the horizon, refraction included [°]
 HOUR = dt.timedelta(hours=1)
@@ -113,6 +118,7 @@ class FeatureWindow:
     timezone: str
     missing_inputs: tuple[str, ...]
     segments_without_weather: int
+    blocks: _Blocks = field(default_factory=lambda: _Blocks(), init=False, repr=False, compare=False)
 
     def tiles(self, segments_per_tile: int) -> list[tuple[int, int]]:
         """Consecutive `[first, stop)` ranges of `segments` of at most `segments_per_tile` each."""
@@ -144,11 +150,50 @@ def tile_features(con: duckdb.DuckDBPyConnection, window: FeatureWindow, first: 
                   stop: int | None = None) -> FeatureTable:
     """The feature rows of segments `[first, stop)` of the window, every hour of the window."""
     segs = window.segments.iloc[first:stop].reset_index(drop=True)
-    block = np.empty((len(FEATURE_NAMES), len(segs) * len(window.hours)), dtype=np.float32)
-    out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
-    covered = np.empty((len(segs), len(window.hours)), dtype=bool)
-    _fill(con, window, segs, out, covered)
+    with _without_hugepage_hint():
+        block = window.blocks.take((len(FEATURE_NAMES), len(segs) * len(window.hours)))
+        out = {name: block[j].reshape(len(segs), len(window.hours)) for j, name in enumerate(FEATURE_NAMES)}
+        covered = np.empty((len(segs), len(window.hours)), dtype=bool)
+        _fill(con, window, segs, out, covered)
     return _table(segs, window, block, covered)
+
+
+class _Blocks:
+    """Feature blocks of a window's tiles, reused once no table (nor any view of one) holds them:
+    the kernel's first touch of a fresh 200 MB block cost more than computing some features."""
+
+    KEPT = 2  # blocks kept for reuse (a tile scored while the next is computed)
+
+    def __init__(self):
+        self._kept: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, shape: tuple[int, int]) -> np.ndarray:
+        """An uninitialised float32 block of `shape`: a kept one nothing else references, else a new one."""
+        with self._lock:
+            for block in self._kept:
+                if block.shape == shape and sys.getrefcount(block) <= 3:  # the list, `block`, the call
+                    return block
+            block = np.empty(shape, dtype=np.float32)
+            if len(self._kept) < self.KEPT:
+                self._kept.append(block)
+            return block
+
+
+@contextlib.contextmanager
+def _without_hugepage_hint():
+    """Allocate without numpy's MADV_HUGEPAGE hint on large arrays: where the kernel defragments
+    on demand for hinted memory (`transparent_hugepage/defrag = madvise`, a common default), the
+    first write to a tile's 200 MB block stalled on compaction (0.3 s of system time a tile)."""
+    hint = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    if hint is None:
+        yield
+        return
+    before = hint(False)
+    try:
+        yield
+    finally:
+        hint(before)
 
 
 def build_features(con: duckdb.DuckDBPyConnection, settings: Settings, start, end, weather_kind: str = "analysis",
@@ -167,6 +212,7 @@ def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np
     hours = window.hours
     chunk_h = min(len(hours), CHUNK_HOURS)
     block_s = max(1, CELLS_PER_BLOCK // (chunk_h + LOOKBACK_HOURS))
+    compute_s = max(1, COMPUTE_CELLS // (chunk_h + LOOKBACK_HOURS))
     core = [c for c in CORE_WEATHER if c not in window.missing_inputs]
     for h0 in range(0, len(hours), chunk_h):
         chunk_hours = hours[h0:h0 + chunk_h]
@@ -174,17 +220,21 @@ def _fill(con, window: FeatureWindow, segs: pd.DataFrame, out: dict, covered: np
         cal_read = _calendar_block(read_hours, window.timezone)  # the look-back's traffic feeds the road surface
         cal = {name: values[LOOKBACK_HOURS:] for name, values in cal_read.items()}
         for s0 in range(0, len(segs), block_s):
-            block = segs.iloc[s0:s0 + block_s]
-            cells = (slice(s0, s0 + len(block)), slice(h0, h0 + len(chunk_hours)))
-            weather = _read_weather(con, window.source, block["segment_id"], chunk_hours[0], len(chunk_hours))
+            read = segs.iloc[s0:s0 + block_s]
+            weather = _read_weather(con, window.source, read["segment_id"], chunk_hours[0], len(chunk_hours))
             scored = np.s_[:, LOOKBACK_HOURS:]
-            covered[cells] = np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True
-            traffic = _traffic(block, cal_read)
-            feats = _weather_features(weather, block, chunk_hours, traffic)
-            feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
-            feats |= _history_features(window.incidents, block, chunk_hours, window.start)
-            for name in FEATURE_NAMES:
-                out[name][cells] = feats[name]
+            covered[s0:s0 + len(read), h0:h0 + len(chunk_hours)] = (
+                np.logical_and.reduce([np.isfinite(weather[c][scored]) for c in core]) if core else True)
+            for c0 in range(0, len(read), compute_s):  # in pieces whose temporaries stay in the cache
+                block = read.iloc[c0:c0 + compute_s]
+                cells = (slice(s0 + c0, s0 + c0 + len(block)), slice(h0, h0 + len(chunk_hours)))
+                traffic = _traffic(block, cal_read)
+                feats = _weather_features({c: v[c0:c0 + compute_s] for c, v in weather.items()}, block, chunk_hours,
+                                          traffic)
+                feats |= _static_features(block, cal, traffic[:, LOOKBACK_HOURS:])
+                feats |= _history_features(window.incidents, block, chunk_hours, window.start)
+                for name in FEATURE_NAMES:
+                    out[name][cells] = feats[name]
 
 
 def _whole_hour(value, what: str) -> dt.datetime:
@@ -228,34 +278,51 @@ def _elevation_excess_m(segs: pd.DataFrame) -> np.ndarray:
     return np.nan_to_num((elevation - elevation.groupby(cell).transform("mean")).to_numpy(), nan=0.0)
 
 
-def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_hours: int) -> dict:
+def _weather_rows(con, source: WeatherSource, segment_ids, t0: dt.datetime, n_hours: int, kinds: bool = True) -> dict:
     """The window's weather rows of `segment_ids` in [t0, t0 + n_hours): `cell` (segment position x
-    n_hours + hour), the variables (NaN for NULL), `is_forecast` and `import_id`, as numpy arrays."""
+    n_hours + hour), the variables (NaN for NULL), and with `kinds` `is_forecast` and `import_id`,
+    as numpy arrays."""
     t1 = t0 + dt.timedelta(hours=n_hours)
     name = f"wxrisk_feature_block_{next(_block_names)}"
     ids = pd.DataFrame({"segment_id": np.asarray(segment_ids, dtype=object),
                         "s": np.arange(len(segment_ids), dtype=np.int32)})
     values = ", ".join(f"coalesce(CAST(w.{c} AS REAL), 'NaN'::REAL) AS {c}" for c in WEATHER_COLUMNS)
-    with frame_registered(con, name, ids):
+    kind = ", w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id" if kinds else ""
+    with frame_registered(con, name, ids):  # the id range lets the scan drop most rows before the join
         return con.execute(f"""
-            SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values},
-                   w.kind = 'forecast' AS is_forecast, coalesce(w.import_id, -1) AS import_id
+            SELECT CAST(b.s AS BIGINT) * ? + date_diff('hour', ?, w.valid_time) AS cell, {values}{kind}
             FROM weather_rows w JOIN {name} b ON b.segment_id = w.segment_id
-            WHERE w.valid_time >= ? AND w.valid_time < ? AND {source.where}""",
-                           [n_hours, t0, t0, t1, *source.params]).fetchnumpy()
+            WHERE w.valid_time >= ? AND w.valid_time < ? AND w.segment_id BETWEEN ? AND ? AND {source.where}""",
+                           [n_hours, t0, t0, t1, *_id_range(ids["segment_id"]), *source.params]).fetchnumpy()
 
 
-def _resolve(rows: dict, shape: tuple[int, int]) -> tuple[dict, np.ndarray]:
+def _one_row_a_cell(cell: np.ndarray) -> bool:
+    return len(cell) == 0 or np.bincount(cell).max() <= 1
+
+
+def _id_range(segment_ids: pd.Series) -> list:
+    """The smallest and largest id (None, None for no ids: BETWEEN NULL matches nothing)."""
+    return [segment_ids.min(), segment_ids.max()] if len(segment_ids) else [None, None]
+
+
+def _resolve(rows: dict, shape: tuple[int, int], with_kind: bool = True) -> tuple[dict, np.ndarray | None]:
     """One value per cell and variable by the rule (forecast first, then the newest import), as
-    (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value."""
-    arrays, from_forecast = {}, np.zeros(shape, dtype=bool)
+    (segments, hours) float32 arrays (NaN where none); and where a forecast supplied any value
+    (when `with_kind`, else None)."""
+    arrays, from_forecast = {}, np.zeros(shape, dtype=bool) if with_kind else None
+    one_row_a_cell = "is_forecast" not in rows or _one_row_a_cell(rows["cell"])  # read without kinds: checked
     for col in WEATHER_COLUMNS:
-        present = np.flatnonzero(~np.isnan(rows[col]))
-        keep = present[_preferred_rows(rows["cell"][present], rows["is_forecast"][present],
-                                       rows["import_id"][present])]
         grid = np.full(shape, np.nan, dtype=np.float32)
+        if one_row_a_cell and not with_kind:  # a missing value lands as the NaN already there
+            grid.reshape(-1)[rows["cell"]] = rows[col]
+            arrays[col] = grid
+            continue
+        present = np.flatnonzero(~np.isnan(rows[col]))
+        keep = present if one_row_a_cell else present[_preferred_rows(
+            rows["cell"][present], rows["is_forecast"][present], rows["import_id"][present])]
         grid.reshape(-1)[rows["cell"][keep]] = rows[col][keep]
-        from_forecast.reshape(-1)[rows["cell"][keep][rows["is_forecast"][keep]]] = True
+        if with_kind:
+            from_forecast.reshape(-1)[rows["cell"][keep][rows["is_forecast"][keep]]] = True
         arrays[col] = grid
     return arrays, from_forecast
 
@@ -264,7 +331,10 @@ def _read_weather(con, source: WeatherSource, segment_ids, first_hour, n_hours: 
     """(segments, LOOKBACK_HOURS + n_hours) float32 arrays per weather column, NaN where missing."""
     t0 = pd.Timestamp(first_hour).to_pydatetime() - dt.timedelta(hours=LOOKBACK_HOURS)
     shape = (len(segment_ids), LOOKBACK_HOURS + n_hours)
-    return _resolve(_weather_rows(con, source, segment_ids, t0, shape[1]), shape)[0]
+    rows = _weather_rows(con, source, segment_ids, t0, shape[1], kinds=False)
+    if not _one_row_a_cell(rows["cell"]):  # overlapping imports or kinds: read again with what picks one
+        rows = _weather_rows(con, source, segment_ids, t0, shape[1])
+    return _resolve(rows, shape, with_kind=False)[0]
 
 
 def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segment_ids, first_hour,
@@ -288,14 +358,14 @@ def resolved_weather(con: duckdb.DuckDBPyConnection, source: WeatherSource, segm
     return frame
 
 
-def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray | slice:
-    """One row per cell: a forecast before an analysis, then the latest import (indices or all).
+def _preferred_rows(cell, is_forecast, import_id) -> np.ndarray:
+    """One row per cell: a forecast before an analysis, then the latest import (indices).
 
     Applied per column to the rows that carry a value, so files holding different variables
     for the same hours (ERA5 t2m and tp downloaded apart) combine instead of hiding each other.
     """
-    if len(cell) == 0 or np.bincount(cell).max() <= 1:
-        return slice(None)
+    if len(cell) == 0:
+        return np.zeros(0, dtype=np.int64)
     order = np.lexsort((import_id, is_forecast, cell))
     last_of_cell = np.append(cell[order][1:] != cell[order][:-1], True)
     return order[last_of_cell]
@@ -376,10 +446,21 @@ def _weather_features(w: dict, block: pd.DataFrame, chunk_hours, traffic: np.nda
 
 
 def _calendar_block(chunk_hours, tz: str) -> dict[str, np.ndarray]:
-    """Calendar and traffic profile of the hour each row describes, [valid_time - 1 h, valid_time)."""
-    cal = calendar.calendar_columns(chunk_hours - np.timedelta64(1, "h"), tz)
+    """Calendar and traffic profile of the hour each row describes, [valid_time - 1 h, valid_time)
+    (read-only arrays, worked out once for all the tiles of a window)."""
+    first = np.datetime64(chunk_hours[0], "h")
+    return _calendar_of_hours(int(first.astype(np.int64)), len(chunk_hours), tz)
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar_of_hours(first_hour: int, n_hours: int, tz: str) -> dict[str, np.ndarray]:
+    """`_calendar_block` of the n_hours hours from first_hour [hours since 1970, UTC]."""
+    hours = np.datetime64(first_hour, "h") + np.arange(n_hours).astype("timedelta64[h]")
+    cal = calendar.calendar_columns(hours.astype("datetime64[us]") - np.timedelta64(1, "h"), tz)
     cal["travel_rush_factor"] = exposure.travel_rush_factor(cal["travel_rush_day"], cal["is_holiday"])
     cal["hour_share"] = exposure.hour_share(cal["hour_local"])
+    for values in cal.values():
+        values.flags.writeable = False
     return cal
 
 

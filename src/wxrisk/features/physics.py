@@ -273,8 +273,11 @@ def contact_melt_fraction(road_c):
     between (Crevier & Delage 2001, J. Appl. Meteor. 40, 2026-2037).
     """
     t = _float(road_c)
-    between = 0.25 * np.sin(np.pi * np.clip(t, 0.0, CONTACT_BAND_K) / CONTACT_BAND_K) + 0.75
-    return np.where(t <= 0.0, 0.0, np.where(t >= CONTACT_BAND_K, 1.0, between))
+    fraction = np.array(t >= CONTACT_BAND_K, dtype=t.dtype)
+    fraction[np.isnan(t)] = np.nan
+    in_band = (t > 0.0) & (t < CONTACT_BAND_K)  # the sine only there: float64 sines are slow
+    fraction[in_band] = 0.25 * np.sin(np.pi * t[in_band] / CONTACT_BAND_K) + 0.75
+    return fraction
 
 
 def vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa):
@@ -291,12 +294,13 @@ def vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa):
     return np.nan_to_num(flux, nan=0.0)
 
 
-SURFACE_FORCINGS = ("liquid_mm", "snow_mm", "road_c", "flux_mm", "contact_melt", "splash_keep", "pack_share",
-                    "wear_keep")
+SURFACE_FORCINGS = ("liquid_mm", "snow_melt_mm", "snow_lying_mm", "frozen", "thawed", "deposit_water_mm", "deposit_ice_mm",
+                    "drying_mm", "melt_mm", "pack_share", "wear_keep", "splash_keep")
 
 
 def surface_forcing(liquid_mm, snow_mm, road_c, flux_mm, traffic_vph) -> dict[str, np.ndarray]:
-    """What drives the budget in each hour, with the per-hour factors computed once (float32).
+    """What drives the budget in each hour: every part of `surface_step` that does not depend on
+    the state, computed once per hour (float32; `frozen` and `thawed` are 1 or 0).
 
     liquid_mm, snow_mm : precipitation in the hour [mm w.e.]; road_c : road surface [°C];
     flux_mm : condensation (+) / evaporation (-) in the hour [mm] (`vapour_flux_mm_h`);
@@ -304,16 +308,25 @@ def surface_forcing(liquid_mm, snow_mm, road_c, flux_mm, traffic_vph) -> dict[st
     """
     traffic = np.nan_to_num(_float(traffic_vph), nan=0.0)
     road = np.nan_to_num(_float(road_c), nan=0.0)
-    values = {"liquid_mm": liquid_mm, "snow_mm": snow_mm, "road_c": road, "flux_mm": flux_mm,
-              "contact_melt": contact_melt_fraction(road), "splash_keep": np.exp(-traffic / SPLASH_VPH),
-              "pack_share": -np.expm1(-traffic / PACK_VPH), "wear_keep": np.exp(-traffic / ICE_WEAR_VPH)}
-    shape = np.broadcast_shapes(*(np.shape(v) for v in values.values()))
-    return {k: np.nan_to_num(np.broadcast_to(np.asarray(v, dtype=np.float32), shape), nan=0.0)
-            for k, v in values.items()}
+    shape = np.broadcast_shapes(*(np.shape(v) for v in (liquid_mm, snow_mm, road, flux_mm, traffic)))
+
+    def hourly(values) -> np.ndarray:
+        return np.nan_to_num(np.broadcast_to(np.asarray(values, dtype=np.float32), shape), nan=0.0)
+
+    contact, road, snow, flux = hourly(contact_melt_fraction(road)), hourly(road), hourly(snow_mm), hourly(flux_mm)
+    frozen = (road <= 0.0).astype(np.float32)  # 1 or 0: masks as products (finite values only)
+    thawed = 1.0 - frozen
+    deposit = np.maximum(flux, 0.0)
+    return {"liquid_mm": hourly(liquid_mm), "snow_melt_mm": snow * contact, "snow_lying_mm": snow * (1.0 - contact),
+            "frozen": frozen, "thawed": thawed, "deposit_water_mm": deposit * thawed, "deposit_ice_mm": deposit * frozen,
+            "drying_mm": np.maximum(-flux, 0.0),
+            "melt_mm": MELT_MM_PER_K_H * np.maximum(road, 0.0), "pack_share": hourly(-np.expm1(-traffic / PACK_VPH)),
+            "wear_keep": hourly(np.exp(-traffic / ICE_WEAR_VPH)), "splash_keep": hourly(np.exp(-traffic / SPLASH_VPH))}
 
 
-def surface_step(state, hour: dict[str, np.ndarray]):
-    """One hour of the road-surface budget: (water, ice, snow) [mm w.e.] -> the same an hour later.
+def surface_step(state, hour: dict[str, np.ndarray], scratch) -> None:
+    """One hour of the road-surface budget: (water, ice, snow) [mm w.e.] -> the same an hour later,
+    in place (`scratch`: two arrays shaped like the state).
 
     `hour` holds the SURFACE_FORCINGS of that hour (`surface_forcing`).
     1. Precipitation lands: liquid as water, snow as snow except the share that melts on
@@ -328,26 +341,31 @@ def surface_step(state, hour: dict[str, np.ndarray]):
     5. Water above WATER_HOLD_MM runs off (METRo).
     """
     water, ice, snow = state
-    road, flux = hour["road_c"], hour["flux_mm"]
-    water = water + hour["liquid_mm"] + hour["snow_mm"] * hour["contact_melt"]
-    snow = snow + hour["snow_mm"] * (1.0 - hour["contact_melt"])
-    frozen = road <= 0.0
-    deposit = np.maximum(flux, 0.0)
-    water = water + np.where(frozen, 0.0, deposit)
-    ice = ice + np.where(frozen, deposit, 0.0)
-    drying = np.maximum(-flux, 0.0)
-    dried_water = np.minimum(water, drying)
-    water = water - dried_water
-    ice = ice - np.minimum(ice, drying - dried_water)
-    ice = ice + np.where(frozen, water, 0.0)
-    water = np.where(frozen, 0.0, water)
-    melt = MELT_MM_PER_K_H * np.maximum(road, 0.0)
-    snow_melt = np.minimum(snow, melt)
-    ice_melt = np.minimum(ice, melt - snow_melt)
-    snow, ice, water = snow - snow_melt, ice - ice_melt, water + snow_melt + ice_melt
-    packed = snow * hour["pack_share"]
-    snow, ice = snow - packed, (ice + packed) * hour["wear_keep"]
-    return np.minimum(water * hour["splash_keep"], WATER_HOLD_MM), ice, snow
+    taken, more = scratch
+    water += hour["liquid_mm"]
+    water += hour["snow_melt_mm"]
+    snow += hour["snow_lying_mm"]
+    water += hour["deposit_water_mm"]
+    ice += hour["deposit_ice_mm"]
+    np.minimum(water, hour["drying_mm"], out=taken)  # dried water, then sublimated ice
+    water -= taken
+    np.subtract(hour["drying_mm"], taken, out=more)
+    ice -= np.minimum(ice, more, out=more)
+    ice += np.multiply(water, hour["frozen"], out=more)  # the water freezes on a frozen road
+    water *= hour["thawed"]
+    np.minimum(snow, hour["melt_mm"], out=taken)  # snow melt, then ice melt
+    np.subtract(hour["melt_mm"], taken, out=more)
+    np.minimum(ice, more, out=more)
+    snow -= taken
+    ice -= more
+    water += taken
+    water += more
+    np.multiply(snow, hour["pack_share"], out=taken)  # packed into ice
+    snow -= taken
+    ice += taken
+    ice *= hour["wear_keep"]
+    water *= hour["splash_keep"]
+    np.minimum(water, WATER_HOLD_MM, out=water)
 
 
 def surface_state_mm(liquid_mm, snow_mm, road_c, dew_point_c, wind_ms, traffic_vph, pressure_hpa,
@@ -375,35 +393,38 @@ def surface_state_mm(liquid_mm, snow_mm, road_c, dew_point_c, wind_ms, traffic_v
     n_runs = (last_restart - first_restart) // every + 1
     steps = SURFACE_MEMORY_H + every - 1
     pad = last_restart + steps + 1 - hour0 - n_hours + every  # whole blocks for the last run
-    flux = vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa)
     first_column = first_restart - hour0 + 1  # the input hour of the first step of the first run
+    n_blocks = (n_hours + max(pad, 0) - first_column) // every
 
     def by_run(values: np.ndarray) -> np.ndarray:
-        """(every, segments, blocks) view: [k % every, :, g + k // every] is step k + 1 of run g."""
-        hours = _pad_hours(values, pad)[:, first_column:]
-        blocks = hours.shape[1] // every
-        return np.ascontiguousarray(hours[:, :blocks * every].reshape(n_segments, blocks, every).transpose(2, 0, 1))
+        """(every, blocks, segments) copy: [k % every, g + k // every] is step k + 1 of run g, so
+        that one step of every run is one contiguous (runs, segments) slice (zero past the last
+        hour: runs that reach beyond it are never returned)."""
+        values = np.broadcast_to(values, (n_segments, n_hours))
+        runs = np.zeros((every, n_blocks, n_segments), dtype=values.dtype)
+        hours = values[:, first_column:first_column + n_blocks * every]
+        full, rest = divmod(hours.shape[1], every)
+        by_hour = runs.transpose(2, 1, 0)
+        by_hour[:, :full] = hours[:, :full * every].reshape(n_segments, full, every)
+        if rest:
+            by_hour[:, full, :rest] = hours[:, full * every:]
+        return runs
 
-    forcing = {k: by_run(v) for k, v in surface_forcing(liquid_mm, snow_mm, road_c, flux, traffic_vph).items()}
+    flux = vapour_flux_mm_h(road_c, dew_point_c, wind_ms, pressure_hpa)
+    forcing = surface_forcing(*(by_run(v) for v in (liquid_mm, snow_mm, road_c, flux, traffic_vph)))
     unknown = by_run(np.isnan(liquid_mm) | np.isnan(snow_mm) | np.isnan(road_c))
-    state = tuple(np.zeros((n_segments, n_runs), dtype=np.float32) for _ in range(3))
-    missing = np.zeros((n_segments, n_runs), dtype=bool)
+    state = tuple(np.zeros((n_runs, n_segments), dtype=np.float32) for _ in range(3))
+    scratch = tuple(np.empty((n_runs, n_segments), dtype=np.float32) for _ in range(2))
+    missing = np.zeros((n_runs, n_segments), dtype=bool)
     out = tuple(np.full((n_segments, n_hours - from_hour), np.nan, dtype=np.float32) for _ in range(3))
     for step in range(1, steps + 1):
         within, block = (step - 1) % every, (step - 1) // every
-        taken = np.s_[within, :, block:block + n_runs]
+        taken = np.s_[within, block:block + n_runs]
         missing |= unknown[taken]
-        state = surface_step(state, {k: v[taken] for k, v in forcing.items()})
+        surface_step(state, {k: v[taken] for k, v in forcing.items()}, scratch)
         if step >= SURFACE_MEMORY_H:
             hours_out = first_restart + step + np.arange(n_runs) * every - first_out
             inside = (hours_out >= 0) & (hours_out < n_hours - from_hour)
             for target, values in zip(out, state, strict=True):
-                target[:, hours_out[inside]] = np.where(missing, np.nan, values)[:, inside]
+                target[:, hours_out[inside]] = np.where(missing, np.nan, values)[inside].T
     return out
-
-
-def _pad_hours(values: np.ndarray, pad: int) -> np.ndarray:
-    """`values` with `pad` zero hours appended (runs that reach past the last hour, never returned)."""
-    if pad <= 0:
-        return values
-    return np.concatenate([values, np.zeros((values.shape[0], pad), dtype=values.dtype)], axis=1)

@@ -28,14 +28,18 @@ def rolling_sums(values, windows_h, from_hour: int = 0) -> dict[int, np.ndarray]
         gaps = np.zeros((n_rows, n_hours + 1), dtype=np.int32)
         np.cumsum(missing, axis=1, dtype=np.int32, out=gaps[:, 1:])
     sums = {}
+    scratch = np.empty((n_rows, n_hours - from_hour), dtype=np.float64)
     for hours in windows_h:
-        out = np.full((n_rows, n_hours - from_hour), np.nan, dtype=np.float32)
+        out = np.empty((n_rows, n_hours - from_hour), dtype=np.float32)
         first = max(hours, from_hour + 1)  # index into totals of the first full window returned
+        out[:, :first - 1 - from_hour] = np.nan  # windows reaching before the first hour
         if first <= n_hours:
-            window_sum = np.maximum(totals[:, first:] - totals[:, first - hours:n_hours + 1 - hours], 0.0)
+            window_sum = np.subtract(totals[:, first:], totals[:, first - hours:n_hours + 1 - hours],
+                                     out=scratch[:, :n_hours + 1 - first])
+            target = out[:, first - 1 - from_hour:]
+            np.maximum(window_sum, 0.0, out=target, casting="same_kind")
             if has_gaps:
-                window_sum[gaps[:, first:] > gaps[:, first - hours:n_hours + 1 - hours]] = np.nan
-            out[:, first - 1 - from_hour:] = window_sum
+                target[gaps[:, first:] > gaps[:, first - hours:n_hours + 1 - hours]] = np.nan
         sums[hours] = out
     return sums
 

@@ -42,6 +42,17 @@ def connect(db_path: str | Path, read_only: bool = False, memory_limit: str | No
     return con
 
 
+def another_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to `con`'s database, for a thread of its own: the same in-process
+    database (its settings and memory limit), but it stays open when `con` closes (a cursor would not)."""
+    path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    if path is None:  # a second connect would open a new, empty database
+        raise WxriskError("an in-memory database has no second connection: use a database file")
+    other = duckdb.connect(path)
+    other.execute("SET TimeZone = 'UTC'")
+    return other
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """Run the block in one transaction: all of it is written, or nothing."""

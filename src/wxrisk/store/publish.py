@@ -10,7 +10,11 @@ the last good board stays in place.
 from __future__ import annotations
 
 import json
+import os
+import time
+import uuid
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -39,6 +43,9 @@ BOARD_QUERIES: dict[str, str] = {
 }
 
 CURRENT = "CURRENT"
+STAGED_TABLES = frozenset({"risk", "segments"})  # copied before the board is built (`stage_risk`)
+STAGED_SUFFIX = ".staged.duckdb"
+STAGED_MAX_AGE_S = 6 * 3600  # a staged file older than this was left by a killed run [s]
 
 
 WEATHER_TYPES = {"segment_id": "TEXT", "valid_time": "TIMESTAMP", "kind": "TEXT", "t2m_c": "REAL", "d2m_c": "REAL",
@@ -53,9 +60,27 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     ).fetchall()}
 
 
+def stage_risk(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
+    """The snapshot's `STAGED_TABLES` (the risk rows of run `run_id` and their segments), copied from
+    the working database into a staged file of `boards_dir` (a dot-file, never pruned nor shown)
+    that `publish_run(staged=...)` then completes; so the 13 million rows of a national board can
+    be copied while the board is built."""
+    staged = settings.boards_dir / f".{run_id}.{uuid.uuid4().hex}{STAGED_SUFFIX}"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    con.execute("ATTACH ? AS staged", [str(staged)])
+    try:
+        _copy_tables(con, "staged", run_id, STAGED_TABLES, _existing_tables(con))
+    except BaseException:
+        con.execute("DETACH staged")
+        staged.unlink(missing_ok=True)
+        raise
+    con.execute("DETACH staged")
+    return staged
+
+
 def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, keep: int = 10,
                 weather: pd.DataFrame | Iterable[pd.DataFrame] | None = None,
-                feature_labels: pd.DataFrame | None = None) -> Path:
+                feature_labels: pd.DataFrame | None = None, staged: Path | None = None) -> Path:
     """Copy run `run_id` into `boards_dir/<run_id>.duckdb` and make it the current board.
 
     weather        : the weather the run's features used, one row per segment and hour
@@ -63,14 +88,24 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
                      a frame or frames in parts
     feature_labels : `name, label_zh, label_en` of the model's features (the words the app shows
                      for a missing input), so the app never imports the feature catalogue
+    staged         : the run's `stage_risk` file: its tables are taken as they are (when the file
+                     is gone, e.g. taken by an earlier attempt, the rows are copied again)
     """
     boards = settings.boards_dir
     final = boards / f"{run_id}.duckdb"
     tables = _existing_tables(con)
+    copied = set(BOARD_QUERIES)
     with atomic_path(final) as tmp:  # renamed into place only once whole
+        if staged is not None and staged.exists():
+            os.replace(staged, tmp)
+            copied -= STAGED_TABLES
         con.execute("ATTACH ? AS snapshot", [str(tmp)])
         try:
-            _copy_run(con, run_id, tables)
+            _copy_tables(con, "snapshot", run_id, copied, tables)
+            con.execute(
+                "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
+                [run_id, utc_now()],
+            )
             if weather is not None:
                 con.execute(f"CREATE TABLE snapshot.weather ({', '.join(f'{c} {t}' for c, t in WEATHER_TYPES.items())})")
                 for part in [weather] if isinstance(weather, pd.DataFrame) else weather:
@@ -87,25 +122,27 @@ def publish_run(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
     return final
 
 
-def _copy_run(con: duckdb.DuckDBPyConnection, run_id: str, tables: set[str]) -> None:
+def _copy_tables(con: duckdb.DuckDBPyConnection, into: str, run_id: str, names: set[str], tables: set[str]) -> None:
+    """The `BOARD_QUERIES` tables among `names` of run `run_id`, from the working database into `into`."""
     for name, query in BOARD_QUERIES.items():
         source = {"quarantine_counts": "quarantine"}.get(name, name)
-        if source not in tables:
+        if name not in names or source not in tables:
             continue
         params = [run_id] if "$run" in query else []
-        con.execute(f"CREATE TABLE snapshot.{name} AS {query.replace('$run', '$1')}", params)
-    con.execute(
-        "CREATE TABLE snapshot.published AS SELECT $1 AS run_id, $2::TIMESTAMP AS published_at",
-        [run_id, utc_now()],
-    )
+        con.execute(f"CREATE TABLE {into}.{name} AS {query.replace('$run', '$1')}", params)
 
 
 def _prune(boards: Path, keep: int) -> None:
+    """Keep the `keep` newest snapshots (and the current one); remove staged files of killed runs."""
     current = current_board_path_or_none(boards)
     snapshots = sorted(boards.glob("[!.]*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in snapshots[keep:]:
         if old != current:
             old.unlink(missing_ok=True)
+    for staged in boards.glob(f".*{STAGED_SUFFIX}"):
+        with suppress(FileNotFoundError):  # another run may take or remove its own meanwhile
+            if time.time() - staged.stat().st_mtime > STAGED_MAX_AGE_S:
+                staged.unlink(missing_ok=True)
 
 
 def current_board_path_or_none(boards_dir: Path) -> Path | None:

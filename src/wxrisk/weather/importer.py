@@ -134,8 +134,9 @@ def sample_variable(path: Path, key: str, da: xr.DataArray, points: SamplePoints
     if weights.outside_count == points.ids.size:
         raise WxriskError(f"{where}: the grid covers none of the {points.ids.size} segments")
     with reading(path):
-        values = np.concatenate([apply_weights(weights, chunk) for chunk in
-                                 grid.iter_window_chunks(da, dims, lat_dim, lon_dim, weights.window)])
+        chunks = [apply_weights(weights, chunk) for chunk in
+                  grid.iter_window_chunks(da, dims, lat_dim, lon_dim, weights.window)]
+    values = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
     scale, offset = unit_scale_offset(variable.quantity, da.attrs.get("units"), where)
     values *= np.float32(scale)
     values += np.float32(offset)
@@ -143,7 +144,7 @@ def sample_variable(path: Path, key: str, da: xr.DataArray, points: SamplePoints
         since_issue = grid.step_type(da) == "accum" and not np.isnat(times.issued).any()
         values = (hourly_from_accumulated_since_issue(values, times.issued, times.lead_h) if since_issue
                   else hourly_from_interval_amount(values, times.valid))
-    return SampledVariable(key, values.astype(np.float32), times, weights.outside_count)
+    return SampledVariable(key, values.astype(np.float32, copy=False), times, weights.outside_count)
 
 
 def latest_per_valid_time(times: grid.FieldTimes) -> tuple[np.ndarray, np.ndarray]:
@@ -157,12 +158,19 @@ def latest_per_valid_time(times: grid.FieldTimes) -> tuple[np.ndarray, np.ndarra
 
 
 def align_on_valid_time(sampled: dict[str, SampledVariable]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """All variables on the union of their valid times (sorted); NaN where a variable has no row."""
+    """All variables on the union of their valid times (sorted); NaN where a variable has no row.
+
+    A variable whose rows already are those times in order is passed on as it is (no copy); the
+    others are laid out point-major (each point's hours contiguous), as `apply_weights` returns them.
+    """
     picked = {key: latest_per_valid_time(var.times) for key, var in sampled.items()}
     valid = np.unique(np.concatenate([times for _, times in picked.values()]))
     aligned = {}
     for key, (rows, times) in picked.items():
-        values = np.full((valid.size, sampled[key].values.shape[1]), np.nan, dtype=np.float32)
+        if np.array_equal(rows, np.arange(valid.size)):
+            aligned[key] = sampled[key].values
+            continue
+        values = np.full((valid.size, sampled[key].values.shape[1]), np.nan, dtype=np.float32, order="F")
         values[np.searchsorted(valid, times)] = sampled[key].values[rows]
         aligned[key] = values
     return valid, aligned
@@ -262,24 +270,30 @@ def window_key(sampled: SampledGrid) -> str:
             f"{'+'.join(sorted(sampled.columns))}")
 
 
-def arrow_batch(sampled: SampledGrid, segment_ids: pa.Array, start: int, stop: int) -> pa.Table:
-    """Rows of hours [start, stop) x all segments as an Arrow table (NaN -> NULL)."""
-    n_points = len(segment_ids)
-    hours = stop - start
+def arrow_batch(sampled: SampledGrid, segment_ids: pa.Array, first: int, stop: int) -> pa.Table:
+    """Rows of segments [first, stop) x all hours, segment by segment, as an Arrow table (NaN -> NULL).
+
+    Segment ids are dictionary-encoded (no string per row); the value columns are views of the
+    point-major sampled arrays where they are laid out so.
+    """
+    hours = sampled.valid.size
+    rows = (stop - first) * hours
     arrays = {
-        "segment_id": segment_ids.take(pa.array(np.tile(np.arange(n_points, dtype=np.int32), hours))),
-        "valid_time": pa.array(np.repeat(sampled.valid[start:stop].astype("datetime64[us]"), n_points)),
+        "segment_id": pa.DictionaryArray.from_arrays(
+            np.repeat(np.arange(first, stop, dtype=np.int32), hours), segment_ids),
+        "valid_time": pa.array(np.tile(sampled.valid.astype("datetime64[us]"), stop - first)),
     }
     for column in CANONICAL_COLUMNS:
         if column not in sampled.columns:
-            arrays[column] = pa.nulls(hours * n_points, pa.float32())
+            arrays[column] = pa.nulls(rows, pa.float32())
             continue
-        values = sampled.columns[column][start:stop].ravel()
+        values = np.ascontiguousarray(sampled.columns[column][:, first:stop].T).reshape(-1)
         missing = np.isnan(values)
+        mask = missing if missing.any() else None
         if column == "ptype":
-            arrays[column] = pa.array(np.nan_to_num(values).astype(np.int16), mask=missing)
+            arrays[column] = pa.array(np.nan_to_num(values).astype(np.int16), mask=mask)
         else:
-            arrays[column] = pa.array(values.astype(np.float32), mask=missing)
+            arrays[column] = pa.array(values.astype(np.float32, copy=False), mask=mask)
     return pa.table(arrays)
 
 
@@ -291,13 +305,17 @@ INSERT_SQL = (
 
 
 def write_sampled(entry: ImportEntry, sampled: SampledGrid, points: SamplePoints) -> None:
-    """Replace the window's rows with the sampled segment-hours, in batches of hours."""
+    """Replace the window's rows with the sampled segment-hours, in batches of segments.
+
+    Rows go in segment by segment (each segment's hours together): that is how the sampled arrays
+    are laid out (no transposing copy), and DuckDB compresses runs of one segment id cheaply.
+    """
     entry.replace_rows("weather_hourly")
     segment_ids = pa.array(points.ids.astype(str))
-    hours_per_batch = max(1, ROWS_PER_INSERT // len(segment_ids))
+    segments_per_batch = max(1, ROWS_PER_INSERT // sampled.valid.size)
     kind = sampled.details["kind"]
-    for start in range(0, sampled.valid.size, hours_per_batch):
-        batch = arrow_batch(sampled, segment_ids, start, min(start + hours_per_batch, sampled.valid.size))
+    for first in range(0, len(segment_ids), segments_per_batch):
+        batch = arrow_batch(sampled, segment_ids, first, min(first + segments_per_batch, len(segment_ids)))
         with frame_registered(entry.con, "wx_batch", batch):
             entry.con.execute(INSERT_SQL, [kind, sampled.issued_at, entry.window_key, entry.import_id])
     entry.rows_read = entry.rows_kept = int(sampled.valid.size * len(segment_ids))

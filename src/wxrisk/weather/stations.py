@@ -316,6 +316,8 @@ WHERE segment_id NOT IN (SELECT segment_id FROM hourly)
 def daily_only_inputs(con: duckdb.DuckDBPyConnection, start, end) -> list[str]:
     """`daily-only:<column>` for each daily value that segments without hourly weather have in
     [start, end) (UTC), so hourly features can say they lack them; [] when none."""
+    if not con.execute("SELECT count(*) FROM segment_station WHERE resolution = 'daily'").fetchall()[0][0]:
+        return []  # no daily station serves a segment: skip scanning every segment-hour of the window
     [(segments, stations)] = con.execute(DAILY_ONLY_SQL, {"start": start, "end": end}).fetchall()
     if not segments:
         return []

@@ -78,10 +78,9 @@ def hourly_from_interval_amount(amount_mm: np.ndarray, valid: np.ndarray) -> np.
         gaps = hours_between(sorted_valid[1:], sorted_valid[:-1])
         spacing_h[1:] = gaps
         spacing_h[0] = gaps[0]
-    spacing_h = np.where(spacing_h > 0, spacing_h, 1.0)
-    result = np.empty_like(amount_mm)
-    result[order] = amount_mm[order] / spacing_h[:, None]
-    return result
+    row_spacing_h = np.empty(order.size)
+    row_spacing_h[order] = np.where(spacing_h > 0, spacing_h, 1.0)
+    return np.divide(amount_mm, row_spacing_h[:, None], out=np.empty_like(amount_mm), casting="same_kind")
 
 
 def ptype_from_ncep_flags(flags: dict[str, np.ndarray]) -> np.ndarray:
