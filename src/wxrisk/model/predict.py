@@ -15,21 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from wxrisk.config import WxriskError
 from wxrisk.model.explain import categorical_by_row, contributions, driver_codes
-from wxrisk.model.registry import FeatureBlock, LoadedModel
+from wxrisk.model.registry import FeatureBlock, LoadedModel, feature_matrix
 
 DRIVERS_MIN_RISK = 0.003
 MAX_DRIVER_ROWS = 100_000
 CHUNK_ROWS = 131_072  # a chunk's float32 inputs stay < 32 MB: the allocator reuses their pages, no fresh faults
-
-
-def feature_matrix(features: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """The model's columns, in its order, as a float32 matrix (NaN for missing values)."""
-    missing = [n for n in names if n not in features.columns]
-    if missing:
-        raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
-    return np.ascontiguousarray(features[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
 def chunked_risk(model: LoadedModel, features_df: pd.DataFrame, chunk_rows: int = CHUNK_ROWS,

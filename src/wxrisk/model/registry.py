@@ -58,19 +58,23 @@ class FeatureBlock:
     def matrix(self, names: list[str], rows: np.ndarray | None = None) -> np.ndarray:
         """(rows, names) float32, C-contiguous (what LightGBM reads fastest); `rows` selects rows."""
         position = {name: i for i, name in enumerate(self.names)}
-        missing = [n for n in names if n not in position]
-        if missing:
-            raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
+        _require_columns(names, position)
         block = self.block if rows is None else self.block[:, rows]
         return np.ascontiguousarray(np.take(block.T, [position[n] for n in names], axis=1))
 
 
-def _matrix(frame: pd.DataFrame, names: list[str], block: FeatureBlock | None = None) -> np.ndarray:
-    if block is not None:
-        return block.matrix(names)
-    missing = [n for n in names if n not in frame.columns]
+def _require_columns(names: list[str], available) -> None:
+    missing = [n for n in names if n not in available]
     if missing:
         raise WxriskError(f"features: missing column(s) the model needs: {', '.join(missing)}")
+
+
+def feature_matrix(frame: pd.DataFrame, names: list[str], block: FeatureBlock | None = None) -> np.ndarray:
+    """The model's columns `names`, in its order, as a float32 matrix (NaN for missing values), from
+    `block` when given, else from the frame's columns."""
+    if block is not None:
+        return block.matrix(names)
+    _require_columns(names, frame.columns)
     return np.ascontiguousarray(frame[names].to_numpy(dtype="float32", na_value=np.nan))
 
 
@@ -127,7 +131,7 @@ class LoadedModel:
         region = self.meta["region"]
         log_rate = WeekProfile.from_json(region["profile"]).log_rate(frame["valid_time"].to_numpy())
         if self.region is not None:
-            log_rate = log_rate + self.region.predict(_matrix(frame, region["features"], block), raw_score=True,
+            log_rate = log_rate + self.region.predict(feature_matrix(frame, region["features"], block), raw_score=True,
                                                       num_threads=0)
         return log_rate + region["segment_scale"]
 
@@ -136,7 +140,7 @@ class LoadedModel:
 
         `block`: the frame's feature columns as a FeatureBlock (rows in the frame's order), read instead
         of the frame's columns; `frame` then only gives `valid_time`."""
-        trees = self.booster.predict(_matrix(frame, self.tree_names, block), raw_score=True, num_threads=0)
+        trees = self.booster.predict(feature_matrix(frame, self.tree_names, block), raw_score=True, num_threads=0)
         return self.region_log_rate(frame, block) + trees
 
     def risk(self, frame: pd.DataFrame, block: FeatureBlock | None = None) -> np.ndarray:
@@ -147,7 +151,7 @@ class LoadedModel:
         """Calibrated P(an incident there and then is an ice/snow one) per row [0-1]; NaN without a share model."""
         if self.share is None or self.share_calibrator is None:
             return np.full(len(frame), np.nan)
-        raw = self.share.predict(_matrix(frame, self.share_features, block), raw_score=True, num_threads=0)
+        raw = self.share.predict(feature_matrix(frame, self.share_features, block), raw_score=True, num_threads=0)
         return np.clip(self.share_calibrator.apply_margin(raw), 0.0, 1.0)
 
     def ice_risk(self, frame: pd.DataFrame, risk: np.ndarray | None = None,
@@ -163,7 +167,7 @@ class LoadedModel:
         from wxrisk.model.learners import undo_thinning
 
         rate = float(self.meta.get("sampling", {}).get("rate", 1.0))
-        return undo_thinning(booster.predict(_matrix(frame, booster.feature_name()), num_threads=0), rate)
+        return undo_thinning(booster.predict(feature_matrix(frame, booster.feature_name()), num_threads=0), rate)
 
 
 @dataclass(frozen=True)
