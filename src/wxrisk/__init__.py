@@ -1,10 +1,10 @@
 """wxrisk: extreme-weather road risk forecasting for expressway escort planning."""
 
+import os
+
 # PROJ (pyproj's bundled libproj and sqlite) must be loaded before ecCodes' bundled libraries: in the
 # other order (anything that opens a grid with xarray loads cfgrib, hence ecCodes) the first
 # coordinate transformation fails ("no database context specified") and the heap is corrupted.
-import os
-
 import pyproj  # noqa: F401
 
 # LightGBM's OpenMP threads share the two cores with the scoring path's features thread and
